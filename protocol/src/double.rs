@@ -21,7 +21,10 @@ impl DoubleText {
     }
 
     fn push(&mut self, byte: u8) {
-        assert!(self.len < DOUBLE_TEXT_CAPACITY, "double text outgrew its buffer");
+        assert!(
+            self.len < DOUBLE_TEXT_CAPACITY,
+            "double text outgrew its buffer"
+        );
         self.bytes[self.len] = byte;
         self.len += 1;
     }
@@ -34,7 +37,10 @@ impl DoubleText {
 /// Formats `value` exactly as glibc's `printf("%.17g")` does, which is what
 /// Redis 7.0 sends for scores and other doubles, without allocating.
 pub fn format_double(value: f64) -> DoubleText {
-    let mut text = DoubleText { bytes: [0; DOUBLE_TEXT_CAPACITY], len: 0 };
+    let mut text = DoubleText {
+        bytes: [0; DOUBLE_TEXT_CAPACITY],
+        len: 0,
+    };
     // glibc prints the sign of negative zero and of a negative NaN too.
     if value.is_sign_negative() {
         text.push(b'-');
@@ -56,11 +62,15 @@ pub fn format_double(value: f64) -> DoubleText {
     let mut scientific = [0u8; DOUBLE_TEXT_CAPACITY];
     let written = {
         let mut cursor = &mut scientific[..];
-        write!(cursor, "{:.16e}", value.abs()).expect("a double's scientific text fits in 32 bytes");
+        write!(cursor, "{:.16e}", value.abs())
+            .expect("a double's scientific text fits in 32 bytes");
         DOUBLE_TEXT_CAPACITY - cursor.len()
     };
     let scientific = &scientific[..written];
-    let e_at = scientific.iter().position(|&b| b == b'e').expect("scientific text has an exponent");
+    let e_at = scientific
+        .iter()
+        .position(|&b| b == b'e')
+        .expect("scientific text has an exponent");
     let exponent: i32 = std::str::from_utf8(&scientific[e_at + 1..])
         .ok()
         .and_then(|text| text.parse().ok())
@@ -71,7 +81,10 @@ pub fn format_double(value: f64) -> DoubleText {
         *slot = digit;
     }
     // %g drops trailing zeros of the significant digits (no '#' flag).
-    let kept = digits.iter().rposition(|&d| d != b'0').map_or(1, |last| last + 1);
+    let kept = digits
+        .iter()
+        .rposition(|&d| d != b'0')
+        .map_or(1, |last| last + 1);
     let digits = &digits[..kept];
     if (-4..SIGNIFICANT_DIGITS).contains(&exponent) {
         push_fixed(&mut text, digits, exponent);
@@ -124,7 +137,12 @@ mod tests {
         // SAFETY: the buffer is 64 bytes, snprintf writes at most that many
         // including the NUL, and the format takes exactly one double.
         let len = unsafe {
-            libc::snprintf(buffer.as_mut_ptr().cast(), buffer.len(), c"%.17g".as_ptr(), value)
+            libc::snprintf(
+                buffer.as_mut_ptr().cast(),
+                buffer.len(),
+                c"%.17g".as_ptr(),
+                value,
+            )
         };
         String::from_utf8_lossy(&buffer[..len as usize]).into_owned()
     }
@@ -152,7 +170,17 @@ mod tests {
 
     #[test]
     fn agrees_with_libc_on_edge_values() {
-        for value in [1.5, -2.25, 123456789.0, 0.1, 1e-4, 9.99999e-5, 1e21, 12345678901234567.0, 0.3] {
+        for value in [
+            1.5,
+            -2.25,
+            123456789.0,
+            0.1,
+            1e-4,
+            9.99999e-5,
+            1e21,
+            12345678901234567.0,
+            0.3,
+        ] {
             assert_eq!(shoal(value), libc_g17(value), "{value:e}");
         }
     }

@@ -35,7 +35,11 @@ pub struct ReplyEncoder {
 impl ReplyEncoder {
     /// An empty encoder for a client speaking `version`.
     pub fn new(version: RespVersion) -> Self {
-        ReplyEncoder { out: Vec::new(), version, discard_elements: 0 }
+        ReplyEncoder {
+            out: Vec::new(),
+            version,
+            discard_elements: 0,
+        }
     }
 
     /// The protocol replies are encoded for.
@@ -97,8 +101,13 @@ impl ReplyEncoder {
     fn sanitized_line(&mut self, prefix: u8, body: &[u8]) {
         self.out.reserve(body.len() + 3);
         self.out.push(prefix);
-        self.out
-            .extend(body.iter().map(|&byte| if byte == b'\r' || byte == b'\n' { b' ' } else { byte }));
+        self.out.extend(body.iter().map(|&byte| {
+            if byte == b'\r' || byte == b'\n' {
+                b' '
+            } else {
+                byte
+            }
+        }));
         self.out.extend_from_slice(b"\r\n");
     }
 
@@ -288,7 +297,10 @@ impl ReplyEncoder {
 
     /// Bytes already encoded elsewhere (a cached reply), appended verbatim.
     pub fn raw(&mut self, encoded: &[u8]) {
-        debug_assert_eq!(self.discard_elements, 0, "raw bytes cannot be counted as elements");
+        debug_assert_eq!(
+            self.discard_elements, 0,
+            "raw bytes cannot be counted as elements"
+        );
         self.out.extend_from_slice(encoded);
     }
 }

@@ -62,7 +62,11 @@ impl ProtocolError {
         text.push(self.detail().as_bytes());
         if let ProtocolError::ExpectedDollar(found) = *self {
             // Redis maps CR and LF to spaces so the reply stays one line.
-            let shown = if found == b'\r' || found == b'\n' { b' ' } else { found };
+            let shown = if found == b'\r' || found == b'\n' {
+                b' '
+            } else {
+                found
+            };
             text.push(&[shown, b'\'']);
         }
         Some(text)
@@ -94,14 +98,20 @@ pub struct ErrorText {
 
 impl Default for ErrorText {
     fn default() -> Self {
-        ErrorText { bytes: [0; ERROR_TEXT_CAPACITY], len: 0 }
+        ErrorText {
+            bytes: [0; ERROR_TEXT_CAPACITY],
+            len: 0,
+        }
     }
 }
 
 impl ErrorText {
     fn push(&mut self, part: &[u8]) {
         let end = self.len + part.len();
-        assert!(end <= ERROR_TEXT_CAPACITY, "protocol error text outgrew its buffer");
+        assert!(
+            end <= ERROR_TEXT_CAPACITY,
+            "protocol error text outgrew its buffer"
+        );
         self.bytes[self.len..end].copy_from_slice(part);
         self.len = end;
     }

@@ -23,7 +23,10 @@ fn hex_value(byte: u8) -> Option<u8> {
 /// unescaping quoted ones in place, and appends their positions to `spans`.
 ///
 /// Redis treats the line as a C string, so a NUL byte ends it.
-pub(crate) fn split_inline_args(line: &mut [u8], spans: &mut ArgSpans) -> Result<(), ProtocolError> {
+pub(crate) fn split_inline_args(
+    line: &mut [u8],
+    spans: &mut ArgSpans,
+) -> Result<(), ProtocolError> {
     let end = memchr::memchr(0, line).unwrap_or(line.len());
     let line = &mut line[..end];
     let mut pos = 0;
@@ -65,7 +68,8 @@ fn unescape_token(line: &mut [u8], mut pos: usize) -> Result<(usize, usize), Pro
         match quote {
             Quote::Double => {
                 let hex = (hex_value(at(line, pos + 2)), hex_value(at(line, pos + 3)));
-                if byte == b'\\' && at(line, pos + 1) == b'x' && hex.0.is_some() && hex.1.is_some() {
+                if byte == b'\\' && at(line, pos + 1) == b'x' && hex.0.is_some() && hex.1.is_some()
+                {
                     out = hex.0.zip(hex.1).map(|(high, low)| high * 16 + low);
                     pos += 3;
                 } else if byte == b'\\' && at(line, pos + 1) != 0 {

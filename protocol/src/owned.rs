@@ -38,7 +38,11 @@ pub fn parse_in_pieces(
     let mut buf = Vec::new();
     let mut commands = Vec::new();
     let mut start = 0;
-    let ends = cuts.iter().copied().filter(|&cut| cut <= input.len()).chain([input.len()]);
+    let ends = cuts
+        .iter()
+        .copied()
+        .filter(|&cut| cut <= input.len())
+        .chain([input.len()]);
     for end in ends {
         if end < start {
             continue;

@@ -126,7 +126,12 @@ impl Default for RequestParser {
 impl RequestParser {
     /// A parser that enforces `limits`.
     pub fn new(limits: Limits) -> Self {
-        RequestParser { limits, auth_required: false, consumed: 0, progress: Progress::new() }
+        RequestParser {
+            limits,
+            auth_required: false,
+            consumed: 0,
+            progress: Progress::new(),
+        }
     }
 
     /// The limits this parser enforces.
@@ -164,13 +169,21 @@ impl RequestParser {
     /// place; RESP arrays are never modified.
     pub fn parse<'p, 'b>(&'p mut self, buf: &'b mut [u8]) -> Requests<'p, 'b> {
         self.consumed = 0;
-        Requests { parser: self, rest: buf, failed: false }
+        Requests {
+            parser: self,
+            rest: buf,
+            failed: false,
+        }
     }
 
     fn step(&mut self, buf: &[u8]) -> Result<Step, ProtocolError> {
         debug_assert!(!buf.is_empty());
         if self.progress.framing == Framing::Unknown {
-            self.progress.framing = if buf[0] == b'*' { Framing::Multibulk } else { Framing::Inline };
+            self.progress.framing = if buf[0] == b'*' {
+                Framing::Multibulk
+            } else {
+                Framing::Inline
+            };
         }
         let step = match self.progress.framing {
             Framing::Multibulk => self.step_multibulk(buf)?,
@@ -192,15 +205,26 @@ impl RequestParser {
             return Ok(Step::NeedMore);
         };
         let newline = progress.scan_from + found;
-        let line_len = if newline > 0 && buf[newline - 1] == b'\r' { newline - 1 } else { newline };
-        Ok(Step::InlineLine { line_len, total: newline + 1 })
+        let line_len = if newline > 0 && buf[newline - 1] == b'\r' {
+            newline - 1
+        } else {
+            newline
+        };
+        Ok(Step::InlineLine {
+            line_len,
+            total: newline + 1,
+        })
     }
 
     /// Finds the `\r` ending the line at `progress.pos` and requires the byte
     /// after it, as Redis does (it skips that byte without checking it).
     /// `None` means more bytes are needed; `too_long` is the error when no
     /// `\r` comes within the inline limit.
-    fn find_line_end(&mut self, buf: &[u8], too_long: ProtocolError) -> Result<Option<usize>, ProtocolError> {
+    fn find_line_end(
+        &mut self,
+        buf: &[u8],
+        too_long: ProtocolError,
+    ) -> Result<Option<usize>, ProtocolError> {
         let progress = &mut self.progress;
         match memchr::memchr(b'\r', &buf[progress.scan_from..]) {
             None => {
@@ -227,7 +251,10 @@ impl RequestParser {
             if count > 0 && count as u64 > self.limits.max_args as u64 {
                 return Err(ProtocolError::InvalidMultibulkLength);
             }
-            if self.auth_required && count > 0 && count as u64 > self.limits.unauthenticated_max_args as u64 {
+            if self.auth_required
+                && count > 0
+                && count as u64 > self.limits.unauthenticated_max_args as u64
+            {
                 return Err(ProtocolError::UnauthenticatedMultibulkLength);
             }
             if count <= 0 {
@@ -303,7 +330,12 @@ impl<'b> Requests<'_, 'b> {
 
     fn command(spans: &ArgSpans, bytes: &'b [u8]) -> Command<'b> {
         debug_assert!(!spans.is_empty());
-        Command { args: spans.iter().map(|&(start, len)| &bytes[start..start + len]).collect() }
+        Command {
+            args: spans
+                .iter()
+                .map(|&(start, len)| &bytes[start..start + len])
+                .collect(),
+        }
     }
 
     fn next_command(&mut self) -> Result<Option<Command<'b>>, ProtocolError> {
@@ -326,7 +358,8 @@ impl<'b> Requests<'_, 'b> {
                     let front = self.take_front(total);
                     let split = split_inline_args(&mut front[..line_len], &mut spans);
                     let bytes: &'b [u8] = front;
-                    let command = split.map(|()| (!spans.is_empty()).then(|| Self::command(&spans, bytes)));
+                    let command =
+                        split.map(|()| (!spans.is_empty()).then(|| Self::command(&spans, bytes)));
                     spans.clear();
                     self.parser.progress.spans = spans;
                     if let Some(command) = command? {

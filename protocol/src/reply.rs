@@ -82,14 +82,19 @@ pub struct ReplyParser {
 
 impl Default for ReplyParser {
     fn default() -> Self {
-        ReplyParser { max_depth: DEFAULT_MAX_DEPTH, max_elements: DEFAULT_MAX_ELEMENTS }
+        ReplyParser {
+            max_depth: DEFAULT_MAX_DEPTH,
+            max_elements: DEFAULT_MAX_ELEMENTS,
+        }
     }
 }
 
 type Parsed<T> = Result<Option<(T, usize)>, ReplyError>;
 
 fn invalid<T>(what: &str, at: usize) -> Result<T, ReplyError> {
-    Err(ReplyError { message: format!("{what} at byte {at}") })
+    Err(ReplyError {
+        message: format!("{what} at byte {at}"),
+    })
 }
 
 impl ReplyParser {
@@ -116,7 +121,9 @@ impl ReplyParser {
     fn length(&self, text: &[u8], at: usize) -> Result<Option<usize>, ReplyError> {
         match parse_i64(text) {
             Some(-1) => Ok(None),
-            Some(len) if len >= 0 && (len as u64) <= self.max_elements as u64 * 1024 => Ok(Some(len as usize)),
+            Some(len) if len >= 0 && (len as u64) <= self.max_elements as u64 * 1024 => {
+                Ok(Some(len as usize))
+            }
             _ => invalid("bad length", at),
         }
     }
@@ -125,18 +132,26 @@ impl ReplyParser {
         if depth > self.max_depth {
             return invalid("nesting too deep", start);
         }
-        let Some(&kind) = buf.get(start) else { return Ok(None) };
-        let Some((text, next)) = Self::line(buf, start + 1)? else { return Ok(None) };
+        let Some(&kind) = buf.get(start) else {
+            return Ok(None);
+        };
+        let Some((text, next)) = Self::line(buf, start + 1)? else {
+            return Ok(None);
+        };
         let reply = match kind {
             b'+' => Reply::Simple(text.to_vec()),
             b'-' => Reply::Error(text.to_vec()),
-            b':' => Reply::Integer(parse_i64(text).map_or_else(|| invalid("bad integer", start), Ok)?),
+            b':' => {
+                Reply::Integer(parse_i64(text).map_or_else(|| invalid("bad integer", start), Ok)?)
+            }
             b'#' => match text {
                 b"t" => Reply::Boolean(true),
                 b"f" => Reply::Boolean(false),
                 _ => return invalid("bad boolean", start),
             },
-            b',' => Reply::Double(parse_double(text).map_or_else(|| invalid("bad double", start), Ok)?),
+            b',' => {
+                Reply::Double(parse_double(text).map_or_else(|| invalid("bad double", start), Ok)?)
+            }
             b'(' => Reply::BigNumber(text.to_vec()),
             b'_' if text.is_empty() => Reply::Null,
             b'$' | b'=' | b'!' => return self.blob(buf, kind, text, start, next),
@@ -149,7 +164,11 @@ impl ReplyParser {
 
     fn blob(&self, buf: &[u8], kind: u8, text: &[u8], start: usize, next: usize) -> Parsed<Reply> {
         let Some(len) = self.length(text, start)? else {
-            return if kind == b'$' { Ok(Some((Reply::Null, next))) } else { invalid("negative length", start) };
+            return if kind == b'$' {
+                Ok(Some((Reply::Null, next)))
+            } else {
+                invalid("negative length", start)
+            };
         };
         if buf.len() < next + len + 2 {
             return Ok(None);
@@ -165,30 +184,55 @@ impl ReplyParser {
                 if len < 4 || body[3] != b':' {
                     return invalid("verbatim string without format", next);
                 }
-                Reply::Verbatim { format: [body[0], body[1], body[2]], text: body[4..].to_vec() }
+                Reply::Verbatim {
+                    format: [body[0], body[1], body[2]],
+                    text: body[4..].to_vec(),
+                }
             }
         };
         Ok(Some((reply, next + len + 2)))
     }
 
-    fn elements(&self, buf: &[u8], mut next: usize, count: usize, depth: usize) -> Parsed<Vec<Reply>> {
+    fn elements(
+        &self,
+        buf: &[u8],
+        mut next: usize,
+        count: usize,
+        depth: usize,
+    ) -> Parsed<Vec<Reply>> {
         if count > self.max_elements {
             return invalid("too many elements", next);
         }
         let mut items = Vec::with_capacity(count.min(1024));
         for _ in 0..count {
-            let Some((item, after)) = self.parse_at(buf, next, depth + 1)? else { return Ok(None) };
+            let Some((item, after)) = self.parse_at(buf, next, depth + 1)? else {
+                return Ok(None);
+            };
             items.push(item);
             next = after;
         }
         Ok(Some((items, next)))
     }
 
-    fn sequence(&self, buf: &[u8], kind: u8, text: &[u8], start: usize, next: usize, depth: usize) -> Parsed<Reply> {
+    fn sequence(
+        &self,
+        buf: &[u8],
+        kind: u8,
+        text: &[u8],
+        start: usize,
+        next: usize,
+        depth: usize,
+    ) -> Parsed<Reply> {
         let Some(count) = self.length(text, start)? else {
-            return if kind == b'*' { Ok(Some((Reply::NullArray, next))) } else { invalid("negative length", start) };
+            return if kind == b'*' {
+                Ok(Some((Reply::NullArray, next)))
+            } else {
+                invalid("negative length", start)
+            };
         };
-        let Some((items, after)) = self.elements(buf, next, count, depth)? else { return Ok(None) };
+        let Some((items, after)) = self.elements(buf, next, count, depth)? else {
+            return Ok(None);
+        };
         let reply = match kind {
             b'*' => Reply::Array(items),
             b'~' => Reply::Set(items),
@@ -197,10 +241,24 @@ impl ReplyParser {
         Ok(Some((reply, after)))
     }
 
-    fn pairs_reply(&self, buf: &[u8], kind: u8, text: &[u8], start: usize, next: usize, depth: usize) -> Parsed<Reply> {
-        let Some(count) = self.length(text, start)? else { return invalid("negative length", start) };
-        let Some(doubled) = count.checked_mul(2) else { return invalid("too many elements", start) };
-        let Some((items, after)) = self.elements(buf, next, doubled, depth)? else { return Ok(None) };
+    fn pairs_reply(
+        &self,
+        buf: &[u8],
+        kind: u8,
+        text: &[u8],
+        start: usize,
+        next: usize,
+        depth: usize,
+    ) -> Parsed<Reply> {
+        let Some(count) = self.length(text, start)? else {
+            return invalid("negative length", start);
+        };
+        let Some(doubled) = count.checked_mul(2) else {
+            return invalid("too many elements", start);
+        };
+        let Some((items, after)) = self.elements(buf, next, doubled, depth)? else {
+            return Ok(None);
+        };
         let mut items = items.into_iter();
         let mut pairs = Vec::with_capacity(count);
         while let (Some(key), Some(value)) = (items.next(), items.next()) {
@@ -209,8 +267,16 @@ impl ReplyParser {
         if kind == b'%' {
             return Ok(Some((Reply::Map(pairs), after)));
         }
-        let Some((value, end)) = self.parse_at(buf, after, depth + 1)? else { return Ok(None) };
-        Ok(Some((Reply::Attributed { attributes: pairs, value: Box::new(value) }, end)))
+        let Some((value, end)) = self.parse_at(buf, after, depth + 1)? else {
+            return Ok(None);
+        };
+        Ok(Some((
+            Reply::Attributed {
+                attributes: pairs,
+                value: Box::new(value),
+            },
+            end,
+        )))
     }
 }
 

@@ -32,7 +32,12 @@ pub fn encode_inline_request(args: &[&[u8]], out: &mut Vec<u8>) {
                 0x20..=0x7e => out.push(byte),
                 _ => {
                     const HEX: &[u8; 16] = b"0123456789abcdef";
-                    out.extend_from_slice(&[b'\\', b'x', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]);
+                    out.extend_from_slice(&[
+                        b'\\',
+                        b'x',
+                        HEX[usize::from(byte >> 4)],
+                        HEX[usize::from(byte & 15)],
+                    ]);
                 }
             }
         }

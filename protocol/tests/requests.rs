@@ -15,7 +15,14 @@ fn cmd(args: &[&str]) -> OwnedCommand {
 }
 
 fn error_text(error: ProtocolError) -> String {
-    String::from_utf8(error.reply_text().expect("error has a reply").as_bytes().to_vec()).unwrap()
+    String::from_utf8(
+        error
+            .reply_text()
+            .expect("error has a reply")
+            .as_bytes()
+            .to_vec(),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -34,10 +41,16 @@ fn bulk_strings_are_binary_safe() {
 #[test]
 fn a_pipeline_yields_every_command_in_one_call() {
     let mut parser = RequestParser::default();
-    let mut buf = b"*1\r\n$4\r\nPING\r\nECHO hi\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPI".to_vec();
-    let names: Vec<Vec<u8>> =
-        parser.parse(&mut buf).map(|command| command.expect("valid").name().to_vec()).collect();
-    assert_eq!(names, vec![b"PING".to_vec(), b"ECHO".to_vec(), b"GET".to_vec()]);
+    let mut buf =
+        b"*1\r\n$4\r\nPING\r\nECHO hi\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPI".to_vec();
+    let names: Vec<Vec<u8>> = parser
+        .parse(&mut buf)
+        .map(|command| command.expect("valid").name().to_vec())
+        .collect();
+    assert_eq!(
+        names,
+        vec![b"PING".to_vec(), b"ECHO".to_vec(), b"GET".to_vec()]
+    );
     assert_eq!(parser.consumed(), buf.len() - b"*1\r\n$4\r\nPI".len());
     assert!(parser.has_partial());
 }
@@ -51,7 +64,14 @@ fn a_partial_command_resumes_when_the_rest_arrives() {
     buf.extend_from_slice(b"y\r\n");
     let commands: Vec<OwnedCommand> = parser
         .parse(&mut buf)
-        .map(|command| command.unwrap().args().iter().map(|arg| arg.to_vec()).collect())
+        .map(|command| {
+            command
+                .unwrap()
+                .args()
+                .iter()
+                .map(|arg| arg.to_vec())
+                .collect()
+        })
         .collect();
     assert_eq!(commands, vec![cmd(&["GET", "key"])]);
     assert_eq!(parser.consumed(), buf.len());
@@ -61,11 +81,20 @@ fn a_partial_command_resumes_when_the_rest_arrives() {
 #[test]
 fn every_split_point_gives_the_same_commands() {
     let input = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$11\r\nhello world\r\nGET \"k\"\r\n*0\r\n\r\n*1\r\n$4\r\nPING\r\n";
-    let expected = vec![cmd(&["SET", "k", "hello world"]), cmd(&["GET", "k"]), cmd(&["PING"])];
+    let expected = vec![
+        cmd(&["SET", "k", "hello world"]),
+        cmd(&["GET", "k"]),
+        cmd(&["PING"]),
+    ];
     for cut in 0..=input.len() {
         for second in cut..=input.len() {
-            let (commands, error) = parse_in_pieces(&mut RequestParser::default(), input, &[cut, second]);
-            assert_eq!((&commands, error), (&expected, None), "cuts at {cut} and {second}");
+            let (commands, error) =
+                parse_in_pieces(&mut RequestParser::default(), input, &[cut, second]);
+            assert_eq!(
+                (&commands, error),
+                (&expected, None),
+                "cuts at {cut} and {second}"
+            );
         }
     }
 }
@@ -79,27 +108,44 @@ fn empty_and_negative_arrays_are_skipped_as_redis_does() {
 #[test]
 fn the_two_bytes_after_a_bulk_are_skipped_unchecked_as_redis_does() {
     let (commands, error) = parse(b"*1\r\n$4\r\nPINGxx*1\r\n$4\r\nPING\r\n");
-    assert_eq!((commands, error), (vec![cmd(&["PING"]), cmd(&["PING"])], None));
+    assert_eq!(
+        (commands, error),
+        (vec![cmd(&["PING"]), cmd(&["PING"])], None)
+    );
 }
 
 #[test]
 fn inline_commands_split_on_whitespace() {
     let (commands, error) = parse(b"  SET   key\tvalue  \r\nPING\n\r\n\n");
-    assert_eq!((commands, error), (vec![cmd(&["SET", "key", "value"]), cmd(&["PING"])], None));
+    assert_eq!(
+        (commands, error),
+        (vec![cmd(&["SET", "key", "value"]), cmd(&["PING"])], None)
+    );
 }
 
 #[test]
 fn inline_double_quotes_take_escapes() {
     let (commands, error) = parse(b"SET \"a b\" \"\\x41\\n\\t\\\"\\\\\\q\" \"\"\r\n");
     assert_eq!(error, None);
-    assert_eq!(commands, vec![vec![b"SET".to_vec(), b"a b".to_vec(), b"A\n\t\"\\q".to_vec(), Vec::new()]]);
+    assert_eq!(
+        commands,
+        vec![vec![
+            b"SET".to_vec(),
+            b"a b".to_vec(),
+            b"A\n\t\"\\q".to_vec(),
+            Vec::new()
+        ]]
+    );
 }
 
 #[test]
 fn inline_single_quotes_take_only_escaped_quotes() {
     let (commands, error) = parse(b"SET 'it\\'s' '\\n'\r\n");
     assert_eq!(error, None);
-    assert_eq!(commands, vec![vec![b"SET".to_vec(), b"it's".to_vec(), b"\\n".to_vec()]]);
+    assert_eq!(
+        commands,
+        vec![vec![b"SET".to_vec(), b"it's".to_vec(), b"\\n".to_vec()]]
+    );
 }
 
 #[test]
@@ -116,12 +162,26 @@ fn inline_line_ends_at_a_nul_byte() {
 
 #[test]
 fn unbalanced_quotes_are_a_protocol_error() {
-    for input in [&b"SET \"abc\r\n"[..], b"SET 'abc\r\n", b"SET \"a\"b\r\n", b"SET 'a'b\r\n", b"GET \"\\\r\n"] {
+    for input in [
+        &b"SET \"abc\r\n"[..],
+        b"SET 'abc\r\n",
+        b"SET \"a\"b\r\n",
+        b"SET 'a'b\r\n",
+        b"GET \"\\\r\n",
+    ] {
         let (commands, error) = parse(input);
         assert!(commands.is_empty());
-        assert_eq!(error, Some(ProtocolError::UnbalancedQuotes), "{:?}", String::from_utf8_lossy(input));
+        assert_eq!(
+            error,
+            Some(ProtocolError::UnbalancedQuotes),
+            "{:?}",
+            String::from_utf8_lossy(input)
+        );
     }
-    assert_eq!(error_text(ProtocolError::UnbalancedQuotes), "ERR Protocol error: unbalanced quotes in request");
+    assert_eq!(
+        error_text(ProtocolError::UnbalancedQuotes),
+        "ERR Protocol error: unbalanced quotes in request"
+    );
 }
 
 #[test]
@@ -134,19 +194,56 @@ fn commands_before_an_error_are_still_returned() {
 #[test]
 fn every_protocol_error_has_redis_text() {
     let cases: &[(&[u8], ProtocolError, &str)] = &[
-        (b"*abc\r\n", ProtocolError::InvalidMultibulkLength, "invalid multibulk length"),
-        (b"*2147483648\r\n", ProtocolError::InvalidMultibulkLength, "invalid multibulk length"),
-        (b"*01\r\n", ProtocolError::InvalidMultibulkLength, "invalid multibulk length"),
-        (b"*1\r\n$-1\r\n", ProtocolError::InvalidBulkLength, "invalid bulk length"),
-        (b"*1\r\n$x\r\n", ProtocolError::InvalidBulkLength, "invalid bulk length"),
-        (b"*1\r\n$536870913\r\n", ProtocolError::InvalidBulkLength, "invalid bulk length"),
-        (b"*1\r\nfoo\r\n", ProtocolError::ExpectedDollar(b'f'), "expected '$', got 'f'"),
-        (b"*1\r\n\r\n\r\n", ProtocolError::ExpectedDollar(b'\r'), "expected '$', got ' '"),
+        (
+            b"*abc\r\n",
+            ProtocolError::InvalidMultibulkLength,
+            "invalid multibulk length",
+        ),
+        (
+            b"*2147483648\r\n",
+            ProtocolError::InvalidMultibulkLength,
+            "invalid multibulk length",
+        ),
+        (
+            b"*01\r\n",
+            ProtocolError::InvalidMultibulkLength,
+            "invalid multibulk length",
+        ),
+        (
+            b"*1\r\n$-1\r\n",
+            ProtocolError::InvalidBulkLength,
+            "invalid bulk length",
+        ),
+        (
+            b"*1\r\n$x\r\n",
+            ProtocolError::InvalidBulkLength,
+            "invalid bulk length",
+        ),
+        (
+            b"*1\r\n$536870913\r\n",
+            ProtocolError::InvalidBulkLength,
+            "invalid bulk length",
+        ),
+        (
+            b"*1\r\nfoo\r\n",
+            ProtocolError::ExpectedDollar(b'f'),
+            "expected '$', got 'f'",
+        ),
+        (
+            b"*1\r\n\r\n\r\n",
+            ProtocolError::ExpectedDollar(b'\r'),
+            "expected '$', got ' '",
+        ),
     ];
     for (input, expected, text) in cases {
         let (commands, error) = parse(input);
         assert!(commands.is_empty());
-        assert_eq!(error, Some(*expected), "{:?}", String::from_utf8_lossy(input));
+        assert_eq!(
+            error,
+            Some(*expected),
+            "{:?}",
+            String::from_utf8_lossy(input)
+        );
         assert_eq!(error_text(*expected), format!("ERR Protocol error: {text}"));
     }
 }
@@ -168,8 +265,14 @@ fn lines_without_an_end_are_bounded_by_the_inline_limit() {
     assert_eq!(parse(&bulk).1, Some(ProtocolError::BulkCountTooLong));
 
     for (error, text) in [
-        (ProtocolError::InlineRequestTooLong, "too big inline request"),
-        (ProtocolError::MultibulkCountTooLong, "too big mbulk count string"),
+        (
+            ProtocolError::InlineRequestTooLong,
+            "too big inline request",
+        ),
+        (
+            ProtocolError::MultibulkCountTooLong,
+            "too big mbulk count string",
+        ),
         (ProtocolError::BulkCountTooLong, "too big bulk count string"),
     ] {
         assert_eq!(error_text(error), format!("ERR Protocol error: {text}"));
@@ -178,16 +281,36 @@ fn lines_without_an_end_are_bounded_by_the_inline_limit() {
 
 #[test]
 fn configured_limits_apply() {
-    let limits = Limits { max_bulk_len_bytes: 4, max_args: 2, max_inline_len_bytes: 8, ..Limits::default() };
-    assert_eq!(parse_with(limits, b"*1\r\n$5\r\nhello\r\n").1, Some(ProtocolError::InvalidBulkLength));
-    assert_eq!(parse_with(limits, b"*1\r\n$4\r\nhell\r\n"), (vec![cmd(&["hell"])], None));
-    assert_eq!(parse_with(limits, b"*3\r\n").1, Some(ProtocolError::InvalidMultibulkLength));
-    assert_eq!(parse_with(limits, b"123456789").1, Some(ProtocolError::InlineRequestTooLong));
+    let limits = Limits {
+        max_bulk_len_bytes: 4,
+        max_args: 2,
+        max_inline_len_bytes: 8,
+        ..Limits::default()
+    };
+    assert_eq!(
+        parse_with(limits, b"*1\r\n$5\r\nhello\r\n").1,
+        Some(ProtocolError::InvalidBulkLength)
+    );
+    assert_eq!(
+        parse_with(limits, b"*1\r\n$4\r\nhell\r\n"),
+        (vec![cmd(&["hell"])], None)
+    );
+    assert_eq!(
+        parse_with(limits, b"*3\r\n").1,
+        Some(ProtocolError::InvalidMultibulkLength)
+    );
+    assert_eq!(
+        parse_with(limits, b"123456789").1,
+        Some(ProtocolError::InlineRequestTooLong)
+    );
 }
 
 #[test]
 fn a_full_query_buffer_closes_without_a_reply() {
-    let limits = Limits { max_query_buffer_bytes: 16, ..Limits::default() };
+    let limits = Limits {
+        max_query_buffer_bytes: 16,
+        ..Limits::default()
+    };
     let (_, error) = parse_with(limits, b"*1\r\n$100\r\n0123456789");
     assert_eq!(error, Some(ProtocolError::QueryBufferLimit));
     assert!(ProtocolError::QueryBufferLimit.reply_text().is_none());
