@@ -16,10 +16,13 @@ pub fn drain_commands(
     out: &mut Vec<OwnedCommand>,
 ) -> Result<(), ProtocolError> {
     let mut result = Ok(());
-    for request in parser.parse(buf) {
-        match request {
-            Ok(command) => out.push(command.args().iter().map(|arg| arg.to_vec()).collect()),
-            Err(error) => result = Err(error),
+    {
+        let mut requests = parser.parse(buf);
+        while let Some(request) = requests.next_command() {
+            match request {
+                Ok(command) => out.push(command.args().iter().map(|arg| arg.to_vec()).collect()),
+                Err(error) => result = Err(error),
+            }
         }
     }
     let consumed = parser.consumed();

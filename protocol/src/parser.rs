@@ -161,8 +161,9 @@ impl RequestParser {
         self.progress.framing != Framing::Unknown
     }
 
-    /// Yields every complete command in `buf`, then `None` when the rest is
-    /// incomplete, or an error after which the connection must close.
+    /// A cursor over every complete command in `buf`: it yields them in
+    /// order, then `None` when the rest is incomplete, or an error after
+    /// which the connection must close.
     ///
     /// `buf` must start at the first byte that earlier calls did not consume.
     /// It is taken mutably because quoted inline arguments are unescaped in
@@ -172,6 +173,9 @@ impl RequestParser {
         Requests {
             parser: self,
             rest: buf,
+            current: Command {
+                args: SmallVec::new(),
+            },
             failed: false,
         }
     }
@@ -310,15 +314,92 @@ impl RequestParser {
     }
 }
 
+/// Reads a decimal length of at most 18 digits ending in `\r` plus one more
+/// byte at `pos`: the value and the offset after the line. `None` for
+/// anything unusual, which the resumable path then judges.
+#[inline(always)]
+fn scan_length_line(buf: &[u8], mut pos: usize) -> Option<(usize, usize)> {
+    const DIGITS_MAX: usize = 18;
+    let start = pos;
+    let mut value = 0usize;
+    loop {
+        let byte = *buf.get(pos)?;
+        if byte == b'\r' {
+            break;
+        }
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 || (digit == 0 && pos == start && buf.get(pos + 1) != Some(&b'\r')) {
+            return None;
+        }
+        value = value * 10 + usize::from(digit);
+        pos += 1;
+        if pos - start > DIGITS_MAX {
+            return None;
+        }
+    }
+    if pos == start || pos + 1 >= buf.len() {
+        return None;
+    }
+    Some((value, pos + 2))
+}
+
+/// Scans a complete RESP array of bulk strings at the start of `buf` into
+/// `spans`; returns its length, or `None` if it is incomplete, malformed or
+/// near a limit.
+#[inline]
+fn scan_complete_multibulk(buf: &[u8], limits: &Limits, spans: &mut ArgSpans) -> Option<usize> {
+    debug_assert_eq!(buf.first(), Some(&b'*'));
+    let (argc, mut pos) = scan_length_line(buf, 1)?;
+    if argc == 0 || argc > limits.max_args {
+        return None;
+    }
+    for _ in 0..argc {
+        if *buf.get(pos)? != b'$' {
+            return None;
+        }
+        let (len, start) = scan_length_line(buf, pos + 1)?;
+        if len > limits.max_bulk_len_bytes || buf.len() - start < len + 2 {
+            return None;
+        }
+        spans.push((start, len));
+        pos = start + len + 2;
+    }
+    Some(pos)
+}
+
 /// The commands of one [`RequestParser::parse`] call, in the order sent.
+///
+/// A lending cursor rather than an [`Iterator`]: each command is built in
+/// place in the cursor and lent out, so no command is moved or copied.
+/// Its argument slices borrow the buffer, not the cursor, and may be kept.
+/// The cursor borrows the buffer until it is dropped.
 #[derive(Debug)]
 pub struct Requests<'p, 'b> {
     parser: &'p mut RequestParser,
     rest: &'b mut [u8],
+    current: Command<'b>,
     failed: bool,
 }
 
 impl<'b> Requests<'_, 'b> {
+    /// The next complete command; `None` when the rest of the buffer holds
+    /// no complete command; or an error, after which the connection must
+    /// close and every later call returns `None`.
+    #[inline]
+    pub fn next_command(&mut self) -> Option<Result<&Command<'b>, ProtocolError>> {
+        if self.failed {
+            return None;
+        }
+        match self.advance() {
+            Ok(true) => Some(Ok(&self.current)),
+            Ok(false) => None,
+            Err(error) => {
+                self.failed = true;
+                Some(Err(error))
+            }
+        }
+    }
+
     /// Splits the first `len` bytes off the unparsed rest.
     fn take_front(&mut self, len: usize) -> &'b mut [u8] {
         let (front, rest) = std::mem::take(&mut self.rest).split_at_mut(len);
@@ -328,63 +409,79 @@ impl<'b> Requests<'_, 'b> {
         front
     }
 
-    fn command(spans: &ArgSpans, bytes: &'b [u8]) -> Command<'b> {
+    /// Makes `current` the command whose arguments lie at `spans` in `bytes`.
+    #[inline(always)]
+    fn fill_current(&mut self, spans: &ArgSpans, bytes: &'b [u8]) {
         debug_assert!(!spans.is_empty());
-        Command {
-            args: spans
-                .iter()
-                .map(|&(start, len)| &bytes[start..start + len])
-                .collect(),
+        let args = &mut self.current.args;
+        args.clear();
+        for &(start, len) in spans {
+            args.push(&bytes[start..start + len]);
         }
     }
 
-    fn next_command(&mut self) -> Result<Option<Command<'b>>, ProtocolError> {
+    /// The common case in one pass: a complete, well-formed RESP array at
+    /// the front of the buffer, no partial state, no special limits.
+    /// Anything else falls through to the resumable path, which parses it
+    /// from the start with the exact error semantics.
+    #[inline(always)]
+    fn advance_fast(&mut self) -> bool {
+        let parser = &*self.parser;
+        if parser.progress.framing != Framing::Unknown
+            || parser.auth_required
+            || self.rest.first() != Some(&b'*')
+        {
+            return false;
+        }
+        let mut spans = ArgSpans::new();
+        let Some(len) = scan_complete_multibulk(self.rest, &parser.limits, &mut spans) else {
+            return false;
+        };
+        let (front, rest) = std::mem::take(&mut self.rest).split_at_mut(len);
+        self.rest = rest;
+        self.parser.consumed += len;
+        self.fill_current(&spans, front);
+        true
+    }
+
+    /// Parses the next command into `current`; false when none is complete.
+    #[inline(always)]
+    fn advance(&mut self) -> Result<bool, ProtocolError> {
+        if self.advance_fast() {
+            return Ok(true);
+        }
         while !self.rest.is_empty() {
             match self.parser.step(self.rest)? {
-                Step::NeedMore => return Ok(None),
+                Step::NeedMore => return Ok(false),
                 Step::Skipped(len) => {
                     self.take_front(len);
                 }
                 Step::Complete(len) => {
                     let spans = std::mem::take(&mut self.parser.progress.spans);
                     let bytes: &'b [u8] = self.take_front(len);
-                    let command = Self::command(&spans, bytes);
+                    self.fill_current(&spans, bytes);
                     self.parser.progress.spans = spans;
                     self.parser.progress.spans.clear();
-                    return Ok(Some(command));
+                    return Ok(true);
                 }
                 Step::InlineLine { line_len, total } => {
                     let mut spans = std::mem::take(&mut self.parser.progress.spans);
                     let front = self.take_front(total);
                     let split = split_inline_args(&mut front[..line_len], &mut spans);
                     let bytes: &'b [u8] = front;
-                    let command =
-                        split.map(|()| (!spans.is_empty()).then(|| Self::command(&spans, bytes)));
+                    let complete = split.is_ok() && !spans.is_empty();
+                    if complete {
+                        self.fill_current(&spans, bytes);
+                    }
                     spans.clear();
                     self.parser.progress.spans = spans;
-                    if let Some(command) = command? {
-                        return Ok(Some(command));
+                    split?;
+                    if complete {
+                        return Ok(true);
                     }
                 }
             }
         }
-        Ok(None)
-    }
-}
-
-impl<'b> Iterator for Requests<'_, 'b> {
-    type Item = Result<Command<'b>, ProtocolError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        match self.next_command() {
-            Ok(command) => command.map(Ok),
-            Err(error) => {
-                self.failed = true;
-                Some(Err(error))
-            }
-        }
+        Ok(false)
     }
 }

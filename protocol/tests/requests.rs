@@ -43,10 +43,13 @@ fn a_pipeline_yields_every_command_in_one_call() {
     let mut parser = RequestParser::default();
     let mut buf =
         b"*1\r\n$4\r\nPING\r\nECHO hi\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPI".to_vec();
-    let names: Vec<Vec<u8>> = parser
-        .parse(&mut buf)
-        .map(|command| command.expect("valid").name().to_vec())
-        .collect();
+    let mut names = Vec::new();
+    {
+        let mut requests = parser.parse(&mut buf);
+        while let Some(command) = requests.next_command() {
+            names.push(command.expect("valid").name().to_vec());
+        }
+    }
     assert_eq!(
         names,
         vec![b"PING".to_vec(), b"ECHO".to_vec(), b"GET".to_vec()]
@@ -59,20 +62,23 @@ fn a_pipeline_yields_every_command_in_one_call() {
 fn a_partial_command_resumes_when_the_rest_arrives() {
     let mut parser = RequestParser::default();
     let mut buf = b"*2\r\n$3\r\nGET\r\n$3\r\nke".to_vec();
-    assert_eq!(parser.parse(&mut buf).count(), 0);
+    assert!(parser.parse(&mut buf).next_command().is_none());
     assert_eq!(parser.consumed(), 0);
     buf.extend_from_slice(b"y\r\n");
-    let commands: Vec<OwnedCommand> = parser
-        .parse(&mut buf)
-        .map(|command| {
-            command
-                .unwrap()
-                .args()
-                .iter()
-                .map(|arg| arg.to_vec())
-                .collect()
-        })
-        .collect();
+    let mut commands: Vec<OwnedCommand> = Vec::new();
+    {
+        let mut requests = parser.parse(&mut buf);
+        while let Some(command) = requests.next_command() {
+            commands.push(
+                command
+                    .unwrap()
+                    .args()
+                    .iter()
+                    .map(|arg| arg.to_vec())
+                    .collect(),
+            );
+        }
+    }
     assert_eq!(commands, vec![cmd(&["GET", "key"])]);
     assert_eq!(parser.consumed(), buf.len());
     assert!(!parser.has_partial());

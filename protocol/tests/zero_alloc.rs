@@ -66,13 +66,17 @@ fn parsing_a_pipeline_of_1000_commands_allocates_nothing() {
     let mut commands = 0;
 
     let before = ALLOCATIONS.load(Ordering::Relaxed);
-    for request in parser.parse(&mut wire[..split]) {
-        let command = request.expect("valid pipeline");
-        commands += 1;
-        total_args += command.len();
+    {
+        let mut requests = parser.parse(&mut wire[..split]);
+        while let Some(request) = requests.next_command() {
+            let command = request.expect("valid pipeline");
+            commands += 1;
+            total_args += command.len();
+        }
     }
     let consumed = parser.consumed();
-    for request in parser.parse(&mut wire[consumed..]) {
+    let mut requests = parser.parse(&mut wire[consumed..]);
+    while let Some(request) = requests.next_command() {
         let command = request.expect("valid pipeline");
         commands += 1;
         total_args += command.len();
