@@ -231,7 +231,11 @@ impl ReplyEncoder {
     /// An attribute header; `pairs` key-value pairs follow, then the element
     /// they describe. RESP2 has no attributes: the pairs are left out.
     pub fn attribute(&mut self, pairs: usize) {
-        if self.dropped(2 * pairs) {
+        if self.discard_elements > 0 {
+            // An attribute is not an element of what encloses it (it comes
+            // before the element it describes): its pairs only add to
+            // what is being dropped.
+            self.discard_elements += 2 * pairs;
             return;
         }
         match self.version {

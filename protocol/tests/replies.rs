@@ -218,3 +218,16 @@ fn the_reply_parser_reads_every_resp3_type() {
         );
     }
 }
+
+#[test]
+fn an_attribute_inside_a_dropped_attribute_is_dropped_too() {
+    let write = |e: &mut ReplyEncoder| {
+        e.attribute(1);
+        e.attribute(0);
+        e.simple_string(b"k");
+        e.simple_string(b"v");
+        e.simple_string(b"x");
+    };
+    assert_eq!(both(write).0, "+x\r\n");
+    assert_eq!(both(write).1, "|1\r\n|0\r\n+k\r\n+v\r\n+x\r\n");
+}
