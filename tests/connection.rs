@@ -33,7 +33,12 @@ fn a_protocol_error_is_answered_then_that_connection_closes() {
     let mut bad = server.connect();
     let mut good = server.connect();
     bad.send_raw(b"*1\r\n$-5\r\n");
-    assert_eq!(bad.read_reply(), Some(Reply::Error(b"ERR Protocol error: invalid bulk length".to_vec())));
+    assert_eq!(
+        bad.read_reply(),
+        Some(Reply::Error(
+            b"ERR Protocol error: invalid bulk length".to_vec()
+        ))
+    );
     assert!(bad.is_closed());
     assert_eq!(good.call(&["PING"]), Reply::Simple(b"PONG".to_vec()));
 }
@@ -66,6 +71,10 @@ fn replies_match_redis_server() {
     let mut to_shoal = shoal.connect();
     let mut to_redis = redis.connect();
     for command in script {
-        assert_eq!(to_shoal.call(command), to_redis.call(command), "{command:?}");
+        assert_eq!(
+            to_shoal.call(command),
+            to_redis.call(command),
+            "{command:?}"
+        );
     }
 }

@@ -37,7 +37,10 @@ impl ServerProcess {
         let server = ServerProcess { child, port };
         let deadline = Instant::now() + START_TIMEOUT;
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "{program} did not listen on port {port}");
+            assert!(
+                Instant::now() < deadline,
+                "{program} did not listen on port {port}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         server
@@ -56,7 +59,16 @@ impl ServerProcess {
     pub fn redis(extra: &[&str]) -> ServerProcess {
         let port = free_port();
         let port_text = port.to_string();
-        let mut args = vec!["--port", &port_text, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+        let mut args = vec![
+            "--port",
+            &port_text,
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ];
         args.extend_from_slice(extra);
         ServerProcess::spawn("redis-server", &args, port)
     }
@@ -89,9 +101,14 @@ impl Client {
     /// Connects to 127.0.0.1:`port`.
     pub fn connect(port: u16) -> Client {
         let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-        stream.set_read_timeout(Some(REPLY_TIMEOUT)).expect("read timeout");
+        stream
+            .set_read_timeout(Some(REPLY_TIMEOUT))
+            .expect("read timeout");
         stream.set_nodelay(true).expect("nodelay");
-        Client { stream, received: Vec::new() }
+        Client {
+            stream,
+            received: Vec::new(),
+        }
     }
 
     /// Sends raw bytes.
@@ -110,11 +127,17 @@ impl Client {
     pub fn read_reply(&mut self) -> Option<Reply> {
         let deadline = Instant::now() + REPLY_TIMEOUT;
         loop {
-            if let Some((reply, used)) = ReplyParser::default().parse(&self.received).expect("valid RESP") {
+            if let Some((reply, used)) = ReplyParser::default()
+                .parse(&self.received)
+                .expect("valid RESP")
+            {
                 self.received.drain(..used);
                 return Some(reply);
             }
-            assert!(Instant::now() < deadline, "no reply within {REPLY_TIMEOUT:?}");
+            assert!(
+                Instant::now() < deadline,
+                "no reply within {REPLY_TIMEOUT:?}"
+            );
             let mut chunk = [0u8; 16 * 1024];
             match self.stream.read(&mut chunk) {
                 Ok(0) => return None,
