@@ -16,10 +16,16 @@ struct Options {
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
-    let mut options = Options { port: 6379, bind: vec!["127.0.0.1".into(), "::1".into()] };
+    let mut options = Options {
+        port: 6379,
+        bind: vec!["127.0.0.1".into(), "::1".into()],
+    };
     let mut args = args.iter();
     while let Some(flag) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("option '{flag}' needs a value"));
+        let mut value = || {
+            args.next()
+                .ok_or_else(|| format!("option '{flag}' needs a value"))
+        };
         match flag.as_str() {
             "--port" => {
                 let text = value()?;
@@ -43,9 +49,10 @@ fn main() -> ExitCode {
     };
     let mut listeners = Vec::new();
     for host in &options.bind {
-        let address: SocketAddr = match format!("{host}:{}", options.port).parse().or_else(|_| {
-            format!("[{host}]:{}", options.port).parse::<SocketAddr>()
-        }) {
+        let address: SocketAddr = match format!("{host}:{}", options.port)
+            .parse()
+            .or_else(|_| format!("[{host}]:{}", options.port).parse::<SocketAddr>())
+        {
             Ok(address) => address,
             Err(_) => {
                 eprintln!("shoal-server: invalid bind address '{host}'");
@@ -64,7 +71,10 @@ fn main() -> ExitCode {
             }
         }
     }
-    eprintln!("shoal-server: ready to accept connections on port {}", options.port);
+    eprintln!(
+        "shoal-server: ready to accept connections on port {}",
+        options.port
+    );
     let mut accept_threads = Vec::new();
     for listener in listeners {
         accept_threads.push(std::thread::spawn(move || {
