@@ -72,6 +72,11 @@ impl ReplyEncoder {
         self.out.drain(..sent);
     }
 
+    /// Takes the encoded bytes out, leaving the encoder empty.
+    pub fn take_bytes(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
+    }
+
     /// Drops everything, keeping the buffer's capacity for reuse.
     pub fn clear(&mut self) {
         self.out.clear();

@@ -1,0 +1,131 @@
+//! One client connection's state on its home worker.
+
+use std::collections::VecDeque;
+
+use shoal_protocol::{ReplyEncoder, RequestParser, RespVersion};
+
+/// A reply position in a client's pipeline.
+#[derive(Debug)]
+pub struct Slot {
+    /// The command's sequence number.
+    pub seq: u64,
+    /// The encoded reply once known.
+    pub reply: Option<Vec<u8>>,
+}
+
+/// A connected client.
+#[derive(Debug)]
+pub struct Client {
+    /// Unique id (`CLIENT ID`), never reused.
+    pub id: u64,
+    /// Bytes received and not yet parsed.
+    pub query: Vec<u8>,
+    /// The request parser and its resume state.
+    pub parser: RequestParser,
+    /// Replies ready to send, in order.
+    pub out: ReplyEncoder,
+    /// Replies awaited from other shards, in pipeline order; while any is
+    /// awaited, later replies wait here too so the order is kept.
+    pub pending: VecDeque<Slot>,
+    /// The next command's sequence number.
+    pub next_seq: u64,
+    /// The selected database.
+    pub db: usize,
+    /// `CLIENT SETNAME`.
+    pub name: Vec<u8>,
+    /// Whether AUTH succeeded (or no password is set).
+    pub authenticated: bool,
+    /// Close once the replies so far are sent.
+    pub close_after_reply: bool,
+    /// `CLIENT NO-EVICT`.
+    pub no_evict: bool,
+    /// Peer address text for CLIENT LIST.
+    pub addr: String,
+    /// Local address text for CLIENT LIST.
+    pub laddr: String,
+    /// When it connected, Unix milliseconds.
+    pub created_ms: u64,
+    /// Last command time, Unix milliseconds (idle timeout, CLIENT LIST).
+    pub last_active_ms: u64,
+    /// The last command's name.
+    pub last_command: &'static str,
+}
+
+impl Client {
+    /// A new client with id `id`.
+    pub fn new(id: u64, addr: String, laddr: String, now_ms: u64, authenticated: bool) -> Client {
+        Client {
+            id,
+            query: Vec::new(),
+            parser: RequestParser::default(),
+            out: ReplyEncoder::new(RespVersion::Resp2),
+            pending: VecDeque::new(),
+            next_seq: 0,
+            db: 0,
+            name: Vec::new(),
+            authenticated,
+            close_after_reply: false,
+            no_evict: false,
+            addr,
+            laddr,
+            created_ms: now_ms,
+            last_active_ms: now_ms,
+            last_command: "NULL",
+        }
+    }
+
+    /// The protocol replies use.
+    pub fn resp(&self) -> RespVersion {
+        self.out.version()
+    }
+
+    /// Writes a reply produced now, in pipeline order: straight to the
+    /// output if nothing is awaited, else into a ready slot.
+    pub fn reply_now(&mut self, write: impl FnOnce(&mut ReplyEncoder)) {
+        if self.pending.is_empty() {
+            write(&mut self.out);
+            return;
+        }
+        let mut encoder = ReplyEncoder::new(self.resp());
+        write(&mut encoder);
+        let seq = self.take_seq();
+        self.pending.push_back(Slot {
+            seq,
+            reply: Some(encoder.take_bytes()),
+        });
+    }
+
+    /// Reserves the next sequence number.
+    pub fn take_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
+    /// Reserves a slot for a reply that will come later; returns its seq.
+    pub fn await_reply(&mut self) -> u64 {
+        let seq = self.take_seq();
+        self.pending.push_back(Slot { seq, reply: None });
+        seq
+    }
+
+    /// Fills the slot `seq` and moves every ready reply at the front to the output.
+    pub fn fill(&mut self, seq: u64, reply: Vec<u8>) {
+        let Some(front) = self.pending.front() else {
+            return;
+        };
+        let Some(slot) = self.pending.get_mut((seq - front.seq) as usize) else {
+            return;
+        };
+        debug_assert_eq!(slot.seq, seq);
+        slot.reply = Some(reply);
+        while self
+            .pending
+            .front()
+            .is_some_and(|slot| slot.reply.is_some())
+        {
+            let slot = self.pending.pop_front().expect("front checked");
+            self.out.raw(&slot.reply.expect("ready checked"));
+        }
+    }
+}

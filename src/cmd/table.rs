@@ -1,0 +1,322 @@
+//! The declarative command table.
+
+use super::{keys, strings, ShardCtx};
+
+/// A handler that runs on the shard owning the command's keys.
+pub type ShardHandler = fn(&mut ShardCtx<'_>, &[&[u8]]);
+
+/// Commands that run on the connection's home worker with its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Local {
+    /// PING
+    Ping,
+    /// ECHO
+    Echo,
+    /// QUIT
+    Quit,
+    /// SELECT
+    Select,
+    /// HELLO
+    Hello,
+    /// AUTH
+    Auth,
+    /// RESET
+    Reset,
+    /// CLIENT
+    Client,
+    /// INFO
+    Info,
+    /// CONFIG
+    Config,
+    /// COMMAND
+    Command,
+    /// TIME
+    Time,
+    /// SLOWLOG
+    Slowlog,
+    /// DEBUG
+    Debug,
+    /// MONITOR
+    Monitor,
+    /// SHUTDOWN
+    Shutdown,
+}
+
+/// Commands that visit every shard and merge what each found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FanOut {
+    /// DBSIZE: sum of key counts.
+    DbSize,
+    /// KEYS: concatenation.
+    Keys,
+    /// FLUSHDB: every shard empties the database.
+    FlushDb,
+    /// FLUSHALL: every shard empties every database.
+    FlushAll,
+    /// RANDOMKEY: any shard's random key.
+    RandomKey,
+    /// SCAN: one shard per call, named by the cursor.
+    Scan,
+}
+
+/// How a command executes.
+#[derive(Debug, Clone, Copy)]
+pub enum Exec {
+    /// On the shard that owns its keys; across shards under key locks.
+    Shard(ShardHandler),
+    /// On the home worker, with the connection's state.
+    Local(Local),
+    /// On every shard, merged at home.
+    FanOut(FanOut),
+}
+
+/// One command's declaration.
+#[derive(Debug)]
+pub struct CommandSpec {
+    /// Lowercase name.
+    pub name: &'static str,
+    /// Redis arity: `n` exactly, `-n` at least `n`, the name included.
+    pub arity: i32,
+    /// Redis's command flags, for `COMMAND INFO`.
+    pub flags: &'static [&'static str],
+    /// First key argument (0: no keys).
+    pub first_key: i32,
+    /// Last key argument (negative: from the end).
+    pub last_key: i32,
+    /// Step between keys.
+    pub key_step: i32,
+    /// ACL categories, for `COMMAND INFO`.
+    pub categories: &'static [&'static str],
+    /// How it runs.
+    pub exec: Exec,
+    /// Its group, for `COMMAND DOCS`.
+    pub group: &'static str,
+    /// One line of documentation, for `COMMAND DOCS`.
+    pub summary: &'static str,
+    /// Subcommands of a container command (CLIENT, CONFIG, ...).
+    pub subcommands: &'static [SubcommandSpec],
+}
+
+/// A subcommand: name and arity, for lookup, arity errors and `COMMAND`.
+#[derive(Debug)]
+pub struct SubcommandSpec {
+    /// Lowercase subcommand name.
+    pub name: &'static str,
+    /// Arity counting the container name.
+    pub arity: i32,
+    /// First key argument (0: none).
+    pub first_key: i32,
+}
+
+impl CommandSpec {
+    /// Whether `argc` arguments satisfy the arity.
+    pub fn arity_ok(arity: i32, argc: usize) -> bool {
+        let argc = argc as i32;
+        if arity >= 0 {
+            argc == arity
+        } else {
+            argc >= -arity
+        }
+    }
+
+    /// Whether the command writes.
+    pub fn is_write(&self) -> bool {
+        self.flags.contains(&"write")
+    }
+}
+
+const W: &[&str] = &["write", "denyoom"];
+const WF: &[&str] = &["write", "denyoom", "fast"];
+const WN: &[&str] = &["write"];
+const WNF: &[&str] = &["write", "fast"];
+const R: &[&str] = &["readonly"];
+const RF: &[&str] = &["readonly", "fast"];
+const ST: &[&str] = &["@write", "@string", "@slow"];
+const STF: &[&str] = &["@write", "@string", "@fast"];
+const SR: &[&str] = &["@read", "@string", "@slow"];
+const SRF: &[&str] = &["@read", "@string", "@fast"];
+const KW: &[&str] = &["@keyspace", "@write", "@slow"];
+const KWF: &[&str] = &["@keyspace", "@write", "@fast"];
+const KRF: &[&str] = &["@keyspace", "@read", "@fast"];
+const KR: &[&str] = &["@keyspace", "@read", "@slow"];
+
+macro_rules! cmd {
+    ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $cats:expr, $exec:expr, $group:literal, $summary:literal) => {
+        CommandSpec {
+            name: $name,
+            arity: $arity,
+            flags: $flags,
+            first_key: $first,
+            last_key: $last,
+            key_step: $step,
+            categories: $cats,
+            exec: $exec,
+            group: $group,
+            summary: $summary,
+            subcommands: &[],
+        }
+    };
+    ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $cats:expr, $exec:expr, $group:literal, $summary:literal, $subs:expr) => {
+        CommandSpec {
+            name: $name,
+            arity: $arity,
+            flags: $flags,
+            first_key: $first,
+            last_key: $last,
+            key_step: $step,
+            categories: $cats,
+            exec: $exec,
+            group: $group,
+            summary: $summary,
+            subcommands: $subs,
+        }
+    };
+}
+
+const fn sub(name: &'static str, arity: i32) -> SubcommandSpec {
+    SubcommandSpec {
+        name,
+        arity,
+        first_key: 0,
+    }
+}
+
+const fn sub_key(name: &'static str, arity: i32) -> SubcommandSpec {
+    SubcommandSpec {
+        name,
+        arity,
+        first_key: 2,
+    }
+}
+
+use Exec::{FanOut as F, Local as L, Shard as S};
+
+/// Every command Shoal knows, in no particular order.
+pub static COMMANDS: &[CommandSpec] = &[
+    // connection
+    cmd!("ping", -1, &["fast", "sentinel"], 0, 0, 0, &["@fast", "@connection"], L(Local::Ping), "connection", "Returns the server's liveliness response."),
+    cmd!("echo", 2, &["fast"], 0, 0, 0, &["@fast", "@connection"], L(Local::Echo), "connection", "Returns the given string."),
+    cmd!("quit", -1, &["allow_busy", "noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], 0, 0, 0, &["@fast", "@connection"], L(Local::Quit), "connection", "Closes the connection."),
+    cmd!("select", 2, &["loading", "stale", "fast"], 0, 0, 0, &["@fast", "@connection"], L(Local::Select), "connection", "Changes the selected database."),
+    cmd!("hello", -1, &["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"], 0, 0, 0, &["@fast", "@connection"], L(Local::Hello), "connection", "Handshakes with the Redis server."),
+    cmd!("auth", -2, &["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"], 0, 0, 0, &["@fast", "@connection"], L(Local::Auth), "connection", "Authenticates the connection."),
+    cmd!("reset", 1, &["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], 0, 0, 0, &["@fast", "@connection"], L(Local::Reset), "connection", "Resets the connection."),
+    cmd!("client", -2, &["sentinel"], 0, 0, 0, &["@slow"], L(Local::Client), "connection", "A container for client connection commands.", &[
+        sub("id", 2), sub("setname", 3), sub("getname", 2), sub("list", -2), sub("info", 2), sub("kill", -3), sub("no-evict", 3), sub("help", 2),
+    ]),
+    // server
+    cmd!("info", -1, &["loading", "stale", "sentinel"], 0, 0, 0, &["@slow", "@dangerous"], L(Local::Info), "server", "Returns information and statistics about the server."),
+    cmd!("config", -2, &[], 0, 0, 0, &["@slow"], L(Local::Config), "server", "A container for server configuration commands.", &[
+        sub("get", -3), sub("set", -4), sub("resetstat", 2), sub("help", 2),
+    ]),
+    cmd!("command", -1, &["loading", "stale", "sentinel"], 0, 0, 0, &["@slow", "@connection"], L(Local::Command), "server", "Returns detailed information about all commands.", &[
+        sub("count", 2), sub("info", -2), sub("docs", -2), sub("list", -2), sub("getkeys", -3), sub("help", 2),
+    ]),
+    cmd!("time", 1, &["loading", "stale", "fast"], 0, 0, 0, &["@fast"], L(Local::Time), "server", "Returns the server time."),
+    cmd!("slowlog", -2, &[], 0, 0, 0, &["@slow"], L(Local::Slowlog), "server", "A container for slow log commands.", &[
+        sub("get", -2), sub("len", 2), sub("reset", 2), sub("help", 2),
+    ]),
+    cmd!("debug", -2, &["admin", "noscript", "loading", "stale"], 0, 0, 0, &["@admin", "@slow", "@dangerous"], L(Local::Debug), "server", "A container for debugging commands."),
+    cmd!("monitor", 1, &["admin", "noscript", "loading", "stale"], 0, 0, 0, &["@admin", "@slow", "@dangerous"], L(Local::Monitor), "server", "Listens for all requests received by the server in real-time."),
+    cmd!("shutdown", -1, &["admin", "noscript", "loading", "stale", "no_multi", "sentinel", "allow_busy"], 0, 0, 0, &["@admin", "@slow", "@dangerous"], L(Local::Shutdown), "server", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
+    cmd!("dbsize", 1, &["readonly", "fast"], 0, 0, 0, &["@keyspace", "@read", "@fast"], F(FanOut::DbSize), "server", "Returns the number of keys in the database."),
+    cmd!("flushdb", -1, &["write"], 0, 0, 0, &["@keyspace", "@write", "@slow", "@dangerous"], F(FanOut::FlushDb), "server", "Remove all keys from the current database."),
+    cmd!("flushall", -1, &["write"], 0, 0, 0, &["@keyspace", "@write", "@slow", "@dangerous"], F(FanOut::FlushAll), "server", "Removes all keys from all databases."),
+    cmd!("keys", 2, &["readonly"], 0, 0, 0, &["@keyspace", "@read", "@slow", "@dangerous"], F(FanOut::Keys), "generic", "Returns all key names that match a pattern."),
+    cmd!("scan", -2, &["readonly"], 0, 0, 0, &["@keyspace", "@read", "@slow"], F(FanOut::Scan), "generic", "Iterates over the key names in the database."),
+    cmd!("randomkey", 1, &["readonly"], 0, 0, 0, &["@keyspace", "@read", "@slow"], F(FanOut::RandomKey), "generic", "Returns a random key name from the database."),
+    // strings
+    cmd!("get", 2, RF, 1, 1, 1, SRF, S(strings::get), "string", "Returns the string value of a key."),
+    cmd!("set", -3, W, 1, 1, 1, ST, S(strings::set), "string", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist."),
+    cmd!("setnx", 3, WF, 1, 1, 1, STF, S(strings::setnx), "string", "Set the string value of a key only when the key doesn't exist."),
+    cmd!("setex", 4, W, 1, 1, 1, ST, S(strings::setex), "string", "Sets the string value and expiration time of a key. Creates the key if it doesn't exist."),
+    cmd!("psetex", 4, W, 1, 1, 1, ST, S(strings::psetex), "string", "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist."),
+    cmd!("getset", 3, WF, 1, 1, 1, STF, S(strings::getset), "string", "Returns the previous string value of a key after setting it to a new value."),
+    cmd!("getdel", 2, WNF, 1, 1, 1, STF, S(strings::getdel), "string", "Returns the string value of a key after deleting the key."),
+    cmd!("getex", -2, WNF, 1, 1, 1, STF, S(strings::getex), "string", "Returns the string value of a key after setting its expiration time."),
+    cmd!("mget", -2, RF, 1, -1, 1, SRF, S(strings::mget), "string", "Atomically returns the string values of one or more keys."),
+    cmd!("mset", -3, W, 1, -1, 2, ST, S(strings::mset), "string", "Atomically creates or modifies the string values of one or more keys."),
+    cmd!("msetnx", -3, W, 1, -1, 2, ST, S(strings::msetnx), "string", "Atomically modifies the string values of one or more keys only when all keys don't exist."),
+    cmd!("append", 3, WF, 1, 1, 1, STF, S(strings::append), "string", "Appends a string to the value of a key. Creates the key if it doesn't exist."),
+    cmd!("strlen", 2, RF, 1, 1, 1, SRF, S(strings::strlen), "string", "Returns the length of a string value."),
+    cmd!("incr", 2, WF, 1, 1, 1, STF, S(strings::incr), "string", "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist."),
+    cmd!("decr", 2, WF, 1, 1, 1, STF, S(strings::decr), "string", "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist."),
+    cmd!("incrby", 3, WF, 1, 1, 1, STF, S(strings::incrby), "string", "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist."),
+    cmd!("decrby", 3, WF, 1, 1, 1, STF, S(strings::decrby), "string", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist."),
+    cmd!("incrbyfloat", 3, WF, 1, 1, 1, STF, S(strings::incrbyfloat), "string", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist."),
+    cmd!("getrange", 4, R, 1, 1, 1, SR, S(strings::getrange), "string", "Returns a substring of the string stored at a key."),
+    cmd!("substr", 4, R, 1, 1, 1, SR, S(strings::getrange), "string", "Returns a substring from a string value."),
+    cmd!("setrange", 4, W, 1, 1, 1, ST, S(strings::setrange), "string", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist."),
+    cmd!("lcs", -3, R, 1, 2, 1, SR, S(strings::lcs), "string", "Finds the longest common substring."),
+    // keys
+    cmd!("del", -2, WN, 1, -1, 1, KW, S(keys::del), "generic", "Deletes one or more keys."),
+    cmd!("unlink", -2, WNF, 1, -1, 1, KWF, S(keys::del), "generic", "Asynchronously deletes one or more keys."),
+    cmd!("exists", -2, RF, 1, -1, 1, KRF, S(keys::exists), "generic", "Determines whether one or more keys exist."),
+    cmd!("touch", -2, RF, 1, -1, 1, KRF, S(keys::exists), "generic", "Returns the number of existing keys out of those specified after updating the time they were last accessed."),
+    cmd!("type", 2, RF, 1, 1, 1, KRF, S(keys::type_of), "generic", "Determines the type of value stored at a key."),
+    cmd!("expire", -3, WNF, 1, 1, 1, KWF, S(keys::expire), "generic", "Sets the expiration time of a key in seconds."),
+    cmd!("pexpire", -3, WNF, 1, 1, 1, KWF, S(keys::pexpire), "generic", "Sets the expiration time of a key in milliseconds."),
+    cmd!("expireat", -3, WNF, 1, 1, 1, KWF, S(keys::expireat), "generic", "Sets the expiration time of a key to a Unix timestamp."),
+    cmd!("pexpireat", -3, WNF, 1, 1, 1, KWF, S(keys::pexpireat), "generic", "Sets the expiration time of a key to a Unix milliseconds timestamp."),
+    cmd!("ttl", 2, RF, 1, 1, 1, KRF, S(keys::ttl), "generic", "Returns the expiration time in seconds of a key."),
+    cmd!("pttl", 2, RF, 1, 1, 1, KRF, S(keys::pttl), "generic", "Returns the expiration time in milliseconds of a key."),
+    cmd!("expiretime", 2, RF, 1, 1, 1, KRF, S(keys::expiretime), "generic", "Returns the expiration time of a key as a Unix timestamp."),
+    cmd!("pexpiretime", 2, RF, 1, 1, 1, KRF, S(keys::pexpiretime), "generic", "Returns the expiration time of a key as a Unix milliseconds timestamp."),
+    cmd!("persist", 2, WNF, 1, 1, 1, KWF, S(keys::persist), "generic", "Removes the expiration time of a key."),
+    cmd!("rename", 3, WN, 1, 2, 1, KW, S(keys::rename), "generic", "Renames a key and overwrites the destination."),
+    cmd!("renamenx", 3, WNF, 1, 2, 1, KWF, S(keys::renamenx), "generic", "Renames a key only when the target key name doesn't exist."),
+    cmd!("copy", -3, W, 1, 2, 1, KW, S(keys::copy), "generic", "Copies the value of a key to a new key."),
+    cmd!("move", 3, WNF, 1, 1, 1, KWF, S(keys::move_key), "generic", "Moves a key to another database."),
+    cmd!("object", -2, &[], 2, 2, 1, KR, S(keys::object), "generic", "A container for object introspection commands.", &[
+        sub_key("encoding", 3), sub_key("refcount", 3), sub_key("idletime", 3), sub_key("freq", 3), sub("help", 2),
+    ]),
+];
+
+/// Longest command name, for the lookup's stack buffer.
+const NAME_MAX_BYTES: usize = 32;
+
+/// Finds a command by name, any case, without allocating.
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    if name.len() > NAME_MAX_BYTES {
+        return None;
+    }
+    let mut lower = [0u8; NAME_MAX_BYTES];
+    for (slot, byte) in lower.iter_mut().zip(name) {
+        *slot = byte.to_ascii_lowercase();
+    }
+    let lower = &lower[..name.len()];
+    index().get(lower).map(|&position| &COMMANDS[position])
+}
+
+fn index() -> &'static ahash::AHashMap<&'static [u8], usize> {
+    static INDEX: std::sync::OnceLock<ahash::AHashMap<&'static [u8], usize>> =
+        std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        COMMANDS
+            .iter()
+            .enumerate()
+            .map(|(position, spec)| (spec.name.as_bytes(), position))
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_lowercase_and_fit_the_lookup_buffer() {
+        let mut seen = std::collections::HashSet::new();
+        for spec in COMMANDS {
+            assert!(seen.insert(spec.name), "{} twice", spec.name);
+            assert_eq!(spec.name, spec.name.to_ascii_lowercase());
+            assert!(spec.name.len() <= NAME_MAX_BYTES);
+        }
+    }
+
+    #[test]
+    fn lookup_ignores_case() {
+        assert_eq!(lookup(b"GeT").map(|spec| spec.name), Some("get"));
+        assert!(lookup(b"nosuch").is_none());
+    }
+}

@@ -1,0 +1,90 @@
+//! Values stored under keys.
+
+/// A stored value. Strings only for now; the collection types join later.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A string, kept as an integer when it is the canonical text of one
+    /// (Redis's `int` encoding).
+    Str(StrValue),
+}
+
+impl Value {
+    /// The name `TYPE` answers with.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+
+    /// The name `OBJECT ENCODING` answers with.
+    pub fn encoding_name(&self) -> &'static str {
+        match self {
+            Value::Str(StrValue::Int(_)) => "int",
+            Value::Str(StrValue::Raw(bytes)) if bytes.len() <= EMBSTR_MAX_BYTES => "embstr",
+            Value::Str(StrValue::Raw(_)) => "raw",
+        }
+    }
+
+    /// A string value from client bytes, integer-encoded when possible.
+    pub fn string(bytes: &[u8]) -> Value {
+        Value::Str(StrValue::from_bytes(bytes))
+    }
+}
+
+/// Redis stores strings up to 44 bytes as `embstr`.
+const EMBSTR_MAX_BYTES: usize = 44;
+/// Longest text Redis considers for the integer encoding.
+const INT_TEXT_MAX_BYTES: usize = 20;
+
+/// A string value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StrValue {
+    /// The string is the decimal text of this integer.
+    Int(i64),
+    /// Any other bytes.
+    Raw(Vec<u8>),
+}
+
+impl StrValue {
+    /// Stores `bytes`, as an integer when it is canonical decimal text.
+    pub fn from_bytes(bytes: &[u8]) -> StrValue {
+        if bytes.len() <= INT_TEXT_MAX_BYTES {
+            if let Some(value) = shoal_protocol::parse_i64(bytes) {
+                return StrValue::Int(value);
+            }
+        }
+        StrValue::Raw(bytes.to_vec())
+    }
+
+    /// The length of the string's text.
+    pub fn len(&self) -> usize {
+        match self {
+            StrValue::Int(value) => itoa::Buffer::new().format(*value).len(),
+            StrValue::Raw(bytes) => bytes.len(),
+        }
+    }
+
+    /// Calls `f` with the string's bytes, formatting an integer on the stack.
+    pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        match self {
+            StrValue::Int(value) => f(itoa::Buffer::new().format(*value).as_bytes()),
+            StrValue::Raw(bytes) => f(bytes),
+        }
+    }
+
+    /// The string's bytes, copied.
+    pub fn to_vec(&self) -> Vec<u8> {
+        self.with_bytes(<[u8]>::to_vec)
+    }
+
+    /// The string as raw bytes for in-place edits (APPEND, SETRANGE).
+    pub fn make_raw(&mut self) -> &mut Vec<u8> {
+        if let StrValue::Int(value) = *self {
+            *self = StrValue::Raw(itoa::Buffer::new().format(value).as_bytes().to_vec());
+        }
+        match self {
+            StrValue::Raw(bytes) => bytes,
+            StrValue::Int(_) => unreachable!("converted to raw above"),
+        }
+    }
+}

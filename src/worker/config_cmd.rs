@@ -1,0 +1,76 @@
+//! CONFIG GET / SET / RESETSTAT over the shared configuration.
+
+use std::sync::atomic::Ordering;
+
+use super::shared::Shared;
+use crate::client::Client;
+use crate::cmd::args::is;
+
+/// `CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT`
+pub fn config(client: &mut Client, args: &[&[u8]], shared: &Shared) {
+    let sub = args[1];
+    let Ok(mut config) = shared.config.lock() else {
+        return client.reply_now(|out| out.error(b"ERR configuration unavailable"));
+    };
+    if is(sub, "GET") {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for pattern in &args[2..] {
+            for pair in config.get(pattern) {
+                if !pairs.iter().any(|(name, _)| *name == pair.0) {
+                    pairs.push(pair);
+                }
+            }
+        }
+        client.reply_now(|out| {
+            out.map(pairs.len());
+            for (name, value) in &pairs {
+                out.bulk(name.as_bytes());
+                out.bulk(value.as_bytes());
+            }
+        });
+    } else if is(sub, "SET") {
+        if args.len() % 2 != 0 {
+            return client.reply_now(|out| {
+                out.error(b"ERR wrong number of arguments for 'config|set' command")
+            });
+        }
+        for pair in args[2..].chunks_exact(2) {
+            if let Err(message) = config.set(pair[0], pair[1]) {
+                return client.reply_now(|out| out.error(message.as_bytes()));
+            }
+        }
+        client.reply_now(|out| out.ok());
+    } else if is(sub, "RESETSTAT") {
+        for stats in &shared.stats {
+            for counter in [
+                &stats.commands,
+                &stats.connections,
+                &stats.rejected,
+                &stats.errors,
+                &stats.net_input_bytes,
+                &stats.net_output_bytes,
+            ] {
+                counter.store(0, Ordering::Relaxed);
+            }
+        }
+        client.reply_now(|out| out.ok());
+    } else {
+        let lines: &[&str] = &[
+            "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "HELP",
+            "    Print this help.",
+        ];
+        client.reply_now(|out| {
+            out.array(lines.len());
+            lines
+                .iter()
+                .for_each(|line| out.simple_string(line.as_bytes()));
+        });
+    }
+}

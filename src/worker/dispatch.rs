@@ -1,0 +1,282 @@
+//! From parsed command to execution: lookup, arity, auth, routing.
+
+use std::sync::atomic::Ordering;
+
+use shoal_protocol::ReplyEncoder;
+
+use super::msg::{Msg, Origin};
+use super::Worker;
+use crate::cmd::{self, table::SubcommandSpec, CommandSpec, Exec, ShardCtx};
+use crate::slot::key_shard;
+
+/// Redis's text for an unknown command: the name, then the first
+/// arguments, quoted, up to 128 bytes in all.
+pub fn unknown_command_error(args: &[&[u8]]) -> Vec<u8> {
+    const SHOWN_BYTES_MAX: usize = 128;
+    let mut message = b"ERR unknown command '".to_vec();
+    message.extend_from_slice(&args[0][..args[0].len().min(SHOWN_BYTES_MAX)]);
+    message.extend_from_slice(b"', with args beginning with: ");
+    let mut shown = 0;
+    for arg in &args[1..] {
+        if shown >= SHOWN_BYTES_MAX {
+            break;
+        }
+        let take = arg.len().min(SHOWN_BYTES_MAX - shown);
+        message.push(b'\'');
+        message.extend_from_slice(&arg[..take]);
+        message.extend_from_slice(b"' ");
+        shown += take + 3;
+    }
+    message
+}
+
+/// Redis's arity error for `name` (`container|sub` for subcommands).
+pub fn arity_error(name: &str) -> Vec<u8> {
+    format!("ERR wrong number of arguments for '{name}' command").into_bytes()
+}
+
+/// What checking a command before running it found.
+enum Checked {
+    Run(&'static CommandSpec),
+    Reject(Vec<u8>),
+}
+
+fn check(args: &[&[u8]], authenticated: bool) -> Checked {
+    let Some(spec) = cmd::lookup(args[0]) else {
+        return Checked::Reject(unknown_command_error(args));
+    };
+    if !spec.subcommands.is_empty() && args.len() >= 2 {
+        let sub = find_subcommand(spec, args[1]);
+        match sub {
+            None => {
+                return Checked::Reject(
+                    format!(
+                        "ERR unknown subcommand '{}'. Try {} HELP.",
+                        String::from_utf8_lossy(&args[1][..args[1].len().min(128)]),
+                        spec.name.to_ascii_uppercase()
+                    )
+                    .into_bytes(),
+                )
+            }
+            Some(sub) if !CommandSpec::arity_ok(sub.arity, args.len()) => {
+                return Checked::Reject(arity_error(&format!("{}|{}", spec.name, sub.name)));
+            }
+            Some(_) => {}
+        }
+    } else if !CommandSpec::arity_ok(spec.arity, args.len()) {
+        return Checked::Reject(arity_error(spec.name));
+    }
+    if !authenticated && !spec.flags.contains(&"no_auth") {
+        return Checked::Reject(b"NOAUTH Authentication required.".to_vec());
+    }
+    Checked::Run(spec)
+}
+
+/// The subcommand of a container command named by `name`, any case.
+pub fn find_subcommand(spec: &CommandSpec, name: &[u8]) -> Option<&'static SubcommandSpec> {
+    let spec: &'static CommandSpec = cmd::lookup(spec.name.as_bytes())?;
+    spec.subcommands
+        .iter()
+        .find(|sub| name.eq_ignore_ascii_case(sub.name.as_bytes()))
+}
+
+impl Worker {
+    /// Parses and runs every complete command a connection has buffered.
+    pub(super) fn process_input(&mut self, slot: usize) {
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        if conn.client.close_after_reply {
+            conn.client.query.clear();
+            return;
+        }
+        let mut query = std::mem::take(&mut conn.client.query);
+        let mut parser = std::mem::take(&mut conn.client.parser);
+        let mut close = false;
+        {
+            let mut requests = parser.parse(&mut query);
+            while let Some(request) = requests.next_command() {
+                match request {
+                    Ok(command) => {
+                        if !self.dispatch(slot, command.args()) {
+                            close = true;
+                            break;
+                        }
+                    }
+                    Err(error) => {
+                        if let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) {
+                            conn.client.reply_now(|out| out.protocol_error(&error));
+                        }
+                        close = true;
+                        break;
+                    }
+                }
+            }
+        }
+        let consumed = parser.consumed();
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        if close {
+            conn.client.close_after_reply = true;
+            query.clear();
+        } else {
+            query.drain(..consumed);
+        }
+        conn.client.query = query;
+        conn.client.parser = parser;
+        self.mark_dirty(slot);
+    }
+
+    /// Runs one command for the client in `slot`; false when the connection
+    /// is to close after its replies.
+    fn dispatch(&mut self, slot: usize, args: &[&[u8]]) -> bool {
+        let now_ms = self.now_ms;
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return false;
+        };
+        let client = &mut conn.client;
+        client.last_active_ms = now_ms;
+        let spec = match check(args, client.authenticated) {
+            Checked::Run(spec) => spec,
+            Checked::Reject(message) => {
+                client.reply_now(|out| out.error(&message));
+                self.shared.stats[self.id]
+                    .errors
+                    .fetch_add(1, Ordering::Relaxed);
+                return true;
+            }
+        };
+        client.last_command = spec.name;
+        self.shared.stats[self.id]
+            .commands
+            .fetch_add(1, Ordering::Relaxed);
+        match spec.exec {
+            Exec::Local(local) => self.run_local(slot, local, args),
+            Exec::FanOut(kind) => {
+                self.start_fanout(slot, kind, args);
+                true
+            }
+            Exec::Shard(handler) => {
+                self.route(slot, spec, handler, args);
+                true
+            }
+        }
+    }
+
+    /// Sends a shard command where its keys live.
+    fn route(
+        &mut self,
+        slot: usize,
+        spec: &'static CommandSpec,
+        handler: cmd::table::ShardHandler,
+        args: &[&[u8]],
+    ) {
+        let workers = self.shared.workers;
+        let now_ms = self.now_ms;
+        let positions = command_key_positions(spec, args);
+        let mut target: Option<usize> = None;
+        let mut spans_shards = false;
+        for &position in &positions {
+            let shard = key_shard(args[position], workers);
+            match target {
+                None => target = Some(shard),
+                Some(first) if first != shard => spans_shards = true,
+                Some(_) => {}
+            }
+        }
+        let target = target.unwrap_or(self.id);
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        let db = conn.client.db;
+        if spans_shards {
+            self.start_tx(slot, spec, args);
+            return;
+        }
+        let locked = !self.locks.is_idle()
+            && (self.locks.has_waiting()
+                || self
+                    .locks
+                    .any_locked(db, positions.iter().map(|&p| args[p])));
+        if target == self.id && !locked {
+            let Worker { shard, conns, .. } = self;
+            let Some(conn) = conns.get_mut(slot).and_then(Option::as_mut) else {
+                return;
+            };
+            conn.client.reply_now(|out| {
+                handler(
+                    &mut ShardCtx {
+                        shard,
+                        db,
+                        now_ms,
+                        out,
+                    },
+                    args,
+                )
+            });
+            return;
+        }
+        let client = &mut conn.client;
+        let origin = Origin {
+            worker: self.id,
+            client: client.id,
+            seq: client.await_reply(),
+        };
+        let msg = Msg::Run {
+            origin,
+            db,
+            resp: client.resp(),
+            args: args.iter().map(|arg| arg.to_vec()).collect(),
+        };
+        self.deliver(target, msg);
+    }
+
+    /// Hands a reply to the client it belongs to, on this worker.
+    pub(super) fn complete(&mut self, origin: Origin, bytes: Vec<u8>) {
+        debug_assert_eq!(origin.worker, self.id);
+        let Some(&slot) = self.by_client_id.get(&origin.client) else {
+            return;
+        };
+        if let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) {
+            conn.client.fill(origin.seq, bytes);
+            self.mark_dirty(slot);
+        }
+    }
+
+    /// Runs a shard handler on this worker's shard into a fresh encoder.
+    pub(super) fn run_on_shard(
+        &mut self,
+        db: usize,
+        resp: shoal_protocol::RespVersion,
+        args: &[&[u8]],
+    ) -> Vec<u8> {
+        let mut out = ReplyEncoder::new(resp);
+        if let Some(Exec::Shard(handler)) = cmd::lookup(args[0]).map(|spec| spec.exec) {
+            handler(
+                &mut ShardCtx {
+                    shard: &mut self.shard,
+                    db,
+                    now_ms: self.now_ms,
+                    out: &mut out,
+                },
+                args,
+            );
+        }
+        out.take_bytes()
+    }
+}
+
+/// The argument positions of a command's keys, subcommands included.
+pub fn command_key_positions(spec: &CommandSpec, args: &[&[u8]]) -> smallvec::SmallVec<[usize; 8]> {
+    if !spec.subcommands.is_empty() {
+        let has_key =
+            args.len() >= 3 && find_subcommand(spec, args[1]).is_some_and(|sub| sub.first_key > 0);
+        return if has_key {
+            smallvec::smallvec![2]
+        } else {
+            smallvec::SmallVec::new()
+        };
+    }
+    cmd::key_positions(spec, args)
+}

@@ -1,0 +1,280 @@
+//! Commands that visit every shard (KEYS, DBSIZE, FLUSHALL, RANDOMKEY,
+//! INFO keyspace) or the shard a cursor names (SCAN), merged at home.
+
+use shoal_protocol::ReplyEncoder;
+
+use super::msg::{Origin, PartRequest, PartResult};
+use super::Worker;
+use crate::cmd::args::is;
+use crate::cmd::errors;
+use crate::cmd::keys::{self, parse_scan_options};
+use crate::cmd::FanOut;
+
+/// Bits of a SCAN cursor that name the shard; the rest is the position.
+const SCAN_SHARD_BITS: u32 = 10;
+const _: () = assert!(1 << SCAN_SHARD_BITS >= shoal_actors::MAX_WORKERS);
+
+/// What a fan-out is gathering.
+#[derive(Debug)]
+pub enum Gather {
+    /// Sum of counts (DBSIZE).
+    Sum(usize),
+    /// Keys (KEYS).
+    Keys(Vec<Vec<u8>>),
+    /// Nothing: reply OK (FLUSHDB, FLUSHALL).
+    Ok,
+    /// The first key found (RANDOMKEY).
+    AnyKey(Option<Vec<u8>>),
+    /// SCAN of one shard: cursor arithmetic needs that shard.
+    Scan(usize),
+    /// Per-database counts summed over shards, then the INFO text is built.
+    Keyspace(Vec<(usize, usize)>, InfoBuilder),
+}
+
+/// Renders INFO from per-database (keys, keys with expiry) counts.
+pub type RenderInfo = dyn FnOnce(&[(usize, usize)]) -> Vec<u8> + Send;
+
+/// Builds INFO's text once the keyspace counts are in.
+pub struct InfoBuilder(pub Box<RenderInfo>);
+
+impl std::fmt::Debug for InfoBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InfoBuilder")
+    }
+}
+
+/// A fan-out waiting for its parts.
+#[derive(Debug)]
+pub struct FanOutState {
+    origin: Origin,
+    remaining: usize,
+    gather: Gather,
+    resp: shoal_protocol::RespVersion,
+}
+
+impl Worker {
+    /// Starts a fan-out command for the client in `slot`.
+    pub(super) fn start_fanout(&mut self, slot: usize, kind: FanOut, args: &[&[u8]]) {
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        let client = &mut conn.client;
+        let db = client.db;
+        let (request, gather, shards): (PartRequest, Gather, Vec<usize>) = match kind {
+            FanOut::DbSize => (PartRequest::DbSize, Gather::Sum(0), self.all_shards()),
+            FanOut::Keys => (
+                PartRequest::Keys(args[1].to_vec()),
+                Gather::Keys(Vec::new()),
+                self.all_shards(),
+            ),
+            FanOut::FlushDb | FanOut::FlushAll => {
+                if args.len() > 2
+                    || (args.len() == 2 && !is(args[1], "ASYNC") && !is(args[1], "SYNC"))
+                {
+                    client.reply_now(|out| out.error(errors::SYNTAX));
+                    return;
+                }
+                let target = if kind == FanOut::FlushDb {
+                    Some(db)
+                } else {
+                    None
+                };
+                (PartRequest::Flush(target), Gather::Ok, self.all_shards())
+            }
+            FanOut::RandomKey => {
+                let seed =
+                    self.now_ms ^ client.id.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ self.next_token;
+                (
+                    PartRequest::RandomKey(seed),
+                    Gather::AnyKey(None),
+                    self.all_shards(),
+                )
+            }
+            FanOut::Scan => {
+                let cursor = match std::str::from_utf8(args[1])
+                    .ok()
+                    .and_then(|text| text.parse::<u64>().ok())
+                {
+                    Some(cursor) => cursor,
+                    None => {
+                        client.reply_now(|out| out.error(b"ERR invalid cursor"));
+                        return;
+                    }
+                };
+                let options = match parse_scan_options(&args[2..]) {
+                    Ok(options) => options,
+                    Err(message) => {
+                        client.reply_now(|out| out.error(&message));
+                        return;
+                    }
+                };
+                let shard = (cursor & ((1 << SCAN_SHARD_BITS) - 1)) as usize;
+                let position = cursor >> SCAN_SHARD_BITS;
+                if shard >= self.shared.workers {
+                    // A cursor from another server layout: start over, as
+                    // Redis does for a cursor it cannot interpret.
+                    client.reply_now(|out| {
+                        out.array(2);
+                        out.bulk(b"0");
+                        out.array(0);
+                    });
+                    return;
+                }
+                (
+                    PartRequest::Scan(position, options),
+                    Gather::Scan(shard),
+                    vec![shard],
+                )
+            }
+        };
+        self.fan_out(slot, request, gather, shards);
+    }
+
+    /// Every shard index.
+    pub(super) fn all_shards(&self) -> Vec<usize> {
+        (0..self.shared.workers).collect()
+    }
+
+    /// Sends `request` to `shards` and waits for their parts.
+    pub(super) fn fan_out(
+        &mut self,
+        slot: usize,
+        request: PartRequest,
+        gather: Gather,
+        shards: Vec<usize>,
+    ) {
+        let token = self.new_token();
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        let client = &mut conn.client;
+        let db = client.db;
+        let origin = Origin {
+            worker: self.id,
+            client: client.id,
+            seq: client.await_reply(),
+        };
+        let resp = client.resp();
+        self.fanouts.insert(
+            token,
+            FanOutState {
+                origin,
+                remaining: shards.len(),
+                gather,
+                resp,
+            },
+        );
+        for shard in shards {
+            self.deliver(
+                shard,
+                super::msg::Msg::Part {
+                    token,
+                    db,
+                    request: request.clone(),
+                },
+            );
+        }
+    }
+
+    /// Computes this shard's part.
+    pub(super) fn compute_part(&mut self, db: usize, request: PartRequest) -> PartResult {
+        let now_ms = self.now_ms;
+        match request {
+            PartRequest::DbSize => PartResult::Count(keys::dbsize_part(&self.shard, db)),
+            PartRequest::Keys(pattern) => {
+                PartResult::Keys(keys::keys_part(&self.shard, db, &pattern, now_ms))
+            }
+            PartRequest::Flush(Some(db)) => {
+                self.shard.db(db).clear();
+                PartResult::Done
+            }
+            PartRequest::Flush(None) => {
+                self.shard.flush_all();
+                PartResult::Done
+            }
+            PartRequest::RandomKey(seed) => {
+                PartResult::Key(keys::randomkey_part(&self.shard, db, now_ms, seed))
+            }
+            PartRequest::Scan(position, options) => {
+                let (next, found) = keys::scan_part(&self.shard, db, position, &options, now_ms);
+                PartResult::Scan(next, found)
+            }
+            PartRequest::KeyspaceCounts => PartResult::Counts(self.shard.keyspace_counts()),
+        }
+    }
+
+    /// Folds one shard's part in; replies when every part is in.
+    pub(super) fn part_done(&mut self, token: u64, result: PartResult) {
+        let Some(state) = self.fanouts.get_mut(&token) else {
+            return;
+        };
+        state.remaining -= 1;
+        match (&mut state.gather, result) {
+            (Gather::Sum(total), PartResult::Count(count)) => *total += count,
+            (Gather::Keys(all), PartResult::Keys(mut found)) => all.append(&mut found),
+            (Gather::AnyKey(slot @ None), PartResult::Key(found)) => *slot = found,
+            (Gather::Scan(shard), PartResult::Scan(next, found)) => {
+                let workers = self.shared.workers;
+                let shard = *shard;
+                let cursor = if next > 0 {
+                    (next << SCAN_SHARD_BITS) | shard as u64
+                } else if shard + 1 < workers {
+                    (shard + 1) as u64
+                } else {
+                    0
+                };
+                state.gather = Gather::Keys(found);
+                state.remaining = 0;
+                let state = self.fanouts.remove(&token).expect("present above");
+                let mut out = ReplyEncoder::new(state.resp);
+                out.array(2);
+                out.bulk(itoa::Buffer::new().format(cursor).as_bytes());
+                if let Gather::Keys(found) = state.gather {
+                    out.array(found.len());
+                    found.iter().for_each(|key| out.bulk(key));
+                }
+                let bytes = out.take_bytes();
+                self.deliver(
+                    state.origin.worker,
+                    super::msg::Msg::Reply {
+                        origin: state.origin,
+                        bytes,
+                    },
+                );
+                return;
+            }
+            (Gather::Keyspace(totals, _), PartResult::Counts(counts)) => {
+                for (total, count) in totals.iter_mut().zip(counts) {
+                    total.0 += count.0;
+                    total.1 += count.1;
+                }
+            }
+            _ => {}
+        }
+        if state.remaining > 0 {
+            return;
+        }
+        let state = self.fanouts.remove(&token).expect("present above");
+        let mut out = ReplyEncoder::new(state.resp);
+        match state.gather {
+            Gather::Sum(total) => out.integer(total as i64),
+            Gather::Keys(found) => {
+                out.array(found.len());
+                found.iter().for_each(|key| out.bulk(key));
+            }
+            Gather::Ok => out.ok(),
+            Gather::AnyKey(Some(key)) => out.bulk(&key),
+            Gather::AnyKey(None) => out.null(),
+            Gather::Scan(_) => {}
+            Gather::Keyspace(totals, build) => out.verbatim(b"txt", &(build.0)(&totals)),
+        }
+        let bytes = out.take_bytes();
+        self.deliver(
+            state.origin.worker,
+            super::msg::Msg::Reply {
+                origin: state.origin,
+                bytes,
+            },
+        );
+    }
+}

@@ -1,0 +1,478 @@
+//! Commands that run on the client's home worker with the client's state:
+//! connection commands and server administration.
+
+use std::time::Duration;
+
+use shoal_protocol::{ReplyEncoder, RespVersion};
+
+use super::fanout::{Gather, InfoBuilder};
+use super::msg::PartRequest;
+use super::{info, Worker};
+use crate::client::Client;
+use crate::cmd::args::{int_arg, is};
+use crate::cmd::{errors, Local};
+
+/// Redis version reported to clients, which gate features on it.
+pub const REDIS_VERSION: &str = "7.0.15";
+
+/// `CLIENT SETNAME` and `HELLO SETNAME` accept printable ASCII without spaces.
+fn valid_client_name(name: &[u8]) -> bool {
+    name.iter().all(|&byte| (b'!'..=b'~').contains(&byte))
+}
+
+const BAD_NAME: &[u8] = b"ERR Client names cannot contain spaces, newlines or special characters.";
+
+impl Worker {
+    /// Runs a home-worker command; false when the connection is to close.
+    pub(super) fn run_local(&mut self, slot: usize, local: Local, args: &[&[u8]]) -> bool {
+        match local {
+            Local::Info => {
+                self.info(slot, args);
+                return true;
+            }
+            Local::Shutdown => {
+                self.shared.request_shutdown();
+                return false;
+            }
+            Local::Debug if args.len() >= 2 && is(args[1], "SLEEP") => {
+                let seconds = args
+                    .get(2)
+                    .and_then(|arg| crate::cmd::args::parse_float(arg))
+                    .unwrap_or(0.0);
+                std::thread::sleep(Duration::from_secs_f64(seconds.clamp(0.0, 3600.0)));
+                self.reply(slot, |out| out.ok());
+                return true;
+            }
+            _ => {}
+        }
+        let shared = self.shared.clone();
+        let id = self.id;
+        let now_ms = self.now_ms;
+        let client_list = if local == Local::Client && args.len() >= 2 && is(args[1], "LIST") {
+            Some(self.client_list_text(None))
+        } else {
+            None
+        };
+        let kill_target = if local == Local::Client && args.len() >= 3 && is(args[1], "KILL") {
+            Some(self.find_kill_target(args))
+        } else {
+            None
+        };
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return false;
+        };
+        let client = &mut conn.client;
+        let mut keep_open = true;
+        match local {
+            Local::Ping => match args {
+                [_] => client.reply_now(|out| out.simple_string(b"PONG")),
+                [_, message] => client.reply_now(|out| out.bulk(message)),
+                _ => client.reply_now(|out| out.error(&super::dispatch::arity_error("ping"))),
+            },
+            Local::Echo => client.reply_now(|out| out.bulk(args[1])),
+            Local::Quit => {
+                client.reply_now(|out| out.ok());
+                keep_open = false;
+            }
+            Local::Select => select(client, args, shared.databases),
+            Local::Hello => hello(client, args, &shared.config_password(), id),
+            Local::Auth => auth(client, args, &shared.config_password()),
+            Local::Reset => {
+                client.db = 0;
+                client.name.clear();
+                client.out.set_version(RespVersion::Resp2);
+                let password = shared.config_password();
+                client.authenticated = password.is_empty();
+                client.parser.set_auth_required(!password.is_empty());
+                client.reply_now(|out| out.simple_string(b"RESET"));
+            }
+            Local::Client => {
+                let text = client_list.clone();
+                client_command(client, args, text, kill_target, now_ms)
+            }
+            Local::Config => super::config_cmd::config(client, args, &shared),
+            Local::Command => super::command_cmd::command(client, args),
+            Local::Time => {
+                let micros = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |elapsed| elapsed.as_micros());
+                client.reply_now(|out| {
+                    out.array(2);
+                    out.bulk(itoa::Buffer::new().format(micros / 1_000_000).as_bytes());
+                    out.bulk(itoa::Buffer::new().format(micros % 1_000_000).as_bytes());
+                });
+            }
+            Local::Slowlog => slowlog(client, args),
+            Local::Debug => {
+                client.reply_now(|out| out.error(b"ERR DEBUG subcommand not supported by Shoal"))
+            }
+            Local::Monitor => {
+                client.reply_now(|out| out.error(b"ERR MONITOR is not supported by Shoal yet"))
+            }
+            Local::Info | Local::Shutdown => unreachable!("handled above"),
+        }
+        if let Some(Some((target_worker, target_id))) = kill_target {
+            if target_worker == self.id {
+                if let Some(&target_slot) = self.by_client_id.get(&target_id) {
+                    if let Some(conn) = self.conns.get_mut(target_slot).and_then(Option::as_mut) {
+                        conn.client.close_after_reply = true;
+                    }
+                    self.mark_dirty(target_slot);
+                }
+            }
+        }
+        self.mark_dirty(slot);
+        keep_open
+    }
+
+    fn reply(&mut self, slot: usize, write: impl FnOnce(&mut ReplyEncoder)) {
+        if let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) {
+            conn.client.reply_now(write);
+        }
+    }
+
+    /// CLIENT LIST lines for this worker's clients (all, or one id).
+    pub(super) fn client_list_text(&self, only: Option<u64>) -> String {
+        let mut text = String::new();
+        for conn in self.conns.iter().flatten() {
+            let client = &conn.client;
+            if only.is_some_and(|id| id != client.id) {
+                continue;
+            }
+            text.push_str(&client_line(client, self.now_ms));
+            text.push('\n');
+        }
+        text
+    }
+
+    /// CLIENT KILL's target on this worker: Some((worker, id)) or None when
+    /// no client matches (filters: ID, ADDR, or the old `ip:port` form).
+    fn find_kill_target(&self, args: &[&[u8]]) -> Option<(usize, u64)> {
+        let matches = |client: &Client| {
+            if args.len() == 3 {
+                return args[2] == client.addr.as_bytes();
+            }
+            args[2..].chunks(2).all(|pair| match pair {
+                [filter, value] if is(filter, "ID") => {
+                    std::str::from_utf8(value)
+                        .ok()
+                        .and_then(|v| v.parse::<u64>().ok())
+                        == Some(client.id)
+                }
+                [filter, value] if is(filter, "ADDR") => *value == client.addr.as_bytes(),
+                [filter, value] if is(filter, "LADDR") => *value == client.laddr.as_bytes(),
+                _ => false,
+            })
+        };
+        self.conns
+            .iter()
+            .flatten()
+            .find(|conn| matches(&conn.client))
+            .map(|conn| (self.id, conn.client.id))
+    }
+
+    fn info(&mut self, slot: usize, args: &[&[u8]]) {
+        let sections = info::Sections::parse(&args[1..]);
+        let shared = self.shared.clone();
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        let client_count = shared.connected_clients();
+        let _ = client_count;
+        if !sections.wants_keyspace() {
+            let text = info::render(&shared, &sections, None);
+            conn.client
+                .reply_now(|out| out.verbatim(b"txt", text.as_bytes()));
+            self.mark_dirty(slot);
+            return;
+        }
+        let totals = vec![(0, 0); shared.databases];
+        let build = Box::new(move |counts: &[(usize, usize)]| {
+            info::render(&shared, &sections, Some(counts)).into_bytes()
+        });
+        let shards = self.all_shards();
+        self.fan_out(
+            slot,
+            PartRequest::KeyspaceCounts,
+            Gather::Keyspace(totals, InfoBuilder(build)),
+            shards,
+        );
+    }
+}
+
+impl super::Shared {
+    /// The password clients must give (empty: none).
+    pub fn config_password(&self) -> String {
+        self.config
+            .lock()
+            .ok()
+            .and_then(|config| {
+                config
+                    .requirepass()
+                    .map(|password| String::from_utf8_lossy(password).into_owned())
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn select(client: &mut Client, args: &[&[u8]], databases: usize) {
+    match int_arg(args[1]) {
+        Ok(index) if i32::try_from(index).is_err() => {
+            client.reply_now(|out| out.error(b"ERR invalid DB index"))
+        }
+        Err(_) => client.reply_now(|out| out.error(b"ERR invalid DB index")),
+        Ok(index) if index < 0 || index as usize >= databases => {
+            client.reply_now(|out| out.error(errors::DB_INDEX))
+        }
+        Ok(index) => {
+            client.db = index as usize;
+            client.reply_now(|out| out.ok());
+        }
+    }
+}
+
+const WRONGPASS: &[u8] = b"WRONGPASS invalid username-password pair or user is disabled.";
+
+/// Checks a username and password against `requirepass` (user `default` only).
+fn password_ok(user: &[u8], given: &[u8], password: &str) -> bool {
+    user == b"default" && !password.is_empty() && given == password.as_bytes()
+}
+
+fn auth(client: &mut Client, args: &[&[u8]], password: &str) {
+    let (user, given) = match args {
+        [_, given] => (&b"default"[..], *given),
+        [_, user, given] => (*user, *given),
+        _ => return client.reply_now(|out| out.error(errors::SYNTAX)),
+    };
+    if args.len() == 2 && password.is_empty() {
+        return client.reply_now(|out| {
+            out.error(b"ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+        });
+    }
+    if password_ok(user, given, password) || (password.is_empty() && user == b"default") {
+        client.authenticated = true;
+        client.parser.set_auth_required(false);
+        client.reply_now(|out| out.ok());
+    } else {
+        client.reply_now(|out| out.error(WRONGPASS));
+    }
+}
+
+fn hello(client: &mut Client, args: &[&[u8]], password: &str, _worker: usize) {
+    let mut version = None;
+    let mut next = 1;
+    if args.len() >= 2 {
+        match int_arg(args[1]) {
+            Ok(v) if (2..=3).contains(&v) => version = Some(v),
+            Ok(_) => {
+                return client.reply_now(|out| out.error(b"NOPROTO unsupported protocol version"))
+            }
+            Err(_) => {
+                return client.reply_now(|out| {
+                    out.error(b"ERR Protocol version is not an integer or out of range")
+                })
+            }
+        }
+        next = 2;
+    }
+    let (mut credentials, mut name) = (None, None);
+    while next < args.len() {
+        let more = args.len() - 1 - next;
+        if is(args[next], "AUTH") && more >= 2 {
+            credentials = Some((args[next + 1], args[next + 2]));
+            next += 3;
+        } else if is(args[next], "SETNAME") && more >= 1 {
+            if !valid_client_name(args[next + 1]) {
+                return client.reply_now(|out| out.error(BAD_NAME));
+            }
+            name = Some(args[next + 1]);
+            next += 2;
+        } else {
+            let message = format!(
+                "ERR Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(args[next])
+            );
+            return client.reply_now(|out| out.error(message.as_bytes()));
+        }
+    }
+    if let Some((user, given)) = credentials {
+        if password_ok(user, given, password) || (password.is_empty() && user == b"default") {
+            client.authenticated = true;
+            client.parser.set_auth_required(false);
+        } else {
+            return client.reply_now(|out| out.error(WRONGPASS));
+        }
+    }
+    if !client.authenticated {
+        return client.reply_now(|out| {
+            out.error(b"NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+        });
+    }
+    if let Some(name) = name {
+        client.name = name.to_vec();
+    }
+    if let Some(version) = version {
+        client.out.set_version(if version == 3 {
+            RespVersion::Resp3
+        } else {
+            RespVersion::Resp2
+        });
+    }
+    let proto = if client.resp() == RespVersion::Resp3 {
+        3
+    } else {
+        2
+    };
+    let id = client.id as i64;
+    client.reply_now(|out| {
+        out.map(7);
+        out.bulk(b"server");
+        out.bulk(b"redis");
+        out.bulk(b"version");
+        out.bulk(REDIS_VERSION.as_bytes());
+        out.bulk(b"proto");
+        out.integer(proto);
+        out.bulk(b"id");
+        out.integer(id);
+        out.bulk(b"mode");
+        out.bulk(b"standalone");
+        out.bulk(b"role");
+        out.bulk(b"master");
+        out.bulk(b"modules");
+        out.array(0);
+    });
+}
+
+/// One CLIENT LIST / CLIENT INFO line, in Redis's field order.
+fn client_line(client: &Client, now_ms: u64) -> String {
+    let age = now_ms.saturating_sub(client.created_ms) / 1000;
+    let idle = now_ms.saturating_sub(client.last_active_ms) / 1000;
+    let flags = if client.no_evict { "e" } else { "N" };
+    let resp = if client.resp() == RespVersion::Resp3 {
+        3
+    } else {
+        2
+    };
+    format!(
+        "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} user=default redir=-1 resp={}",
+        client.id,
+        client.addr,
+        client.laddr,
+        String::from_utf8_lossy(&client.name),
+        age,
+        idle,
+        flags,
+        client.db,
+        client.query.len(),
+        client.out.len(),
+        client.last_command,
+        resp
+    )
+}
+
+fn client_command(
+    client: &mut Client,
+    args: &[&[u8]],
+    list: Option<String>,
+    kill: Option<Option<(usize, u64)>>,
+    now_ms: u64,
+) {
+    let sub = args[1];
+    if is(sub, "ID") {
+        let id = client.id as i64;
+        client.reply_now(|out| out.integer(id));
+    } else if is(sub, "SETNAME") {
+        if !valid_client_name(args[2]) {
+            return client.reply_now(|out| out.error(BAD_NAME));
+        }
+        client.name = args[2].to_vec();
+        client.reply_now(|out| out.ok());
+    } else if is(sub, "GETNAME") {
+        let name = client.name.clone();
+        client.reply_now(|out| {
+            if name.is_empty() {
+                out.null()
+            } else {
+                out.bulk(&name)
+            }
+        });
+    } else if is(sub, "LIST") {
+        let text = list.unwrap_or_default();
+        client.reply_now(|out| out.verbatim(b"txt", text.as_bytes()));
+    } else if is(sub, "INFO") {
+        let mut line = client_line(client, now_ms);
+        line.push('\n');
+        client.reply_now(|out| out.verbatim(b"txt", line.as_bytes()));
+    } else if is(sub, "KILL") {
+        match kill.flatten() {
+            Some(_) if args.len() == 3 => client.reply_now(|out| out.ok()),
+            Some(_) => client.reply_now(|out| out.integer(1)),
+            None if args.len() == 3 => client.reply_now(|out| out.error(b"ERR No such client")),
+            None => client.reply_now(|out| out.integer(0)),
+        }
+    } else if is(sub, "NO-EVICT") {
+        if is(args[2], "ON") {
+            client.no_evict = true;
+        } else if is(args[2], "OFF") {
+            client.no_evict = false;
+        } else {
+            return client.reply_now(|out| out.error(errors::SYNTAX));
+        }
+        client.reply_now(|out| out.ok());
+    } else {
+        let lines: &[&str] = &[
+            "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "ID",
+            "    Return the ID of the current connection.",
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "LIST",
+            "    Return information about client connections.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port> | ID <client-id> | ADDR <ip:port>",
+            "    Kill a connection.",
+            "NO-EVICT (ON|OFF)",
+            "    Protect the current client connection from eviction.",
+            "HELP",
+            "    Print this help.",
+        ];
+        client.reply_now(|out| {
+            out.array(lines.len());
+            lines
+                .iter()
+                .for_each(|line| out.simple_string(line.as_bytes()));
+        });
+    }
+}
+
+fn slowlog(client: &mut Client, args: &[&[u8]]) {
+    let sub = args[1];
+    if is(sub, "GET") {
+        client.reply_now(|out| out.array(0));
+    } else if is(sub, "LEN") {
+        client.reply_now(|out| out.integer(0));
+    } else if is(sub, "RESET") {
+        client.reply_now(|out| out.ok());
+    } else {
+        let lines: &[&str] = &[
+            "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GET [<count>]",
+            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            "LEN",
+            "    Return the length of the slowlog.",
+            "RESET",
+            "    Reset the slowlog.",
+            "HELP",
+            "    Print this help.",
+        ];
+        client.reply_now(|out| {
+            out.array(lines.len());
+            lines
+                .iter()
+                .for_each(|line| out.simple_string(line.as_bytes()));
+        });
+    }
+}

@@ -1,0 +1,123 @@
+//! The shard's side of messages: run, lock, apply, and answer parts.
+
+use super::msg::{DbKey, Msg};
+use super::Worker;
+use crate::cmd;
+
+impl Worker {
+    /// Handles one message from worker `from` (or from this worker).
+    pub(super) fn handle_msg(&mut self, from: usize, msg: Msg) {
+        match msg {
+            Msg::Reply { origin, bytes } => self.complete(origin, bytes),
+            Msg::PartDone { token, result } => self.part_done(token, result),
+            Msg::Locked { tx, shard, entries } => self.tx_locked(tx, shard, entries),
+            Msg::Part { token, db, request } => {
+                let result = self.compute_part(db, request);
+                self.deliver(from, Msg::PartDone { token, result });
+            }
+            Msg::Apply { tx, keys, writes } => {
+                self.apply(tx, &keys, writes);
+                self.retry_waiting();
+            }
+            msg @ (Msg::Run { .. } | Msg::Lock { .. }) => {
+                if self.must_wait(&msg) {
+                    self.locks.wait(msg);
+                } else {
+                    self.execute_gated(msg);
+                }
+            }
+        }
+    }
+
+    /// Whether a Run or Lock must queue behind held locks or older waiters.
+    fn must_wait(&self, msg: &Msg) -> bool {
+        if self.locks.is_idle() {
+            return false;
+        }
+        if self.locks.has_waiting() {
+            return true;
+        }
+        match msg {
+            Msg::Run { db, args, .. } => {
+                let borrowed: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+                let Some(spec) = cmd::lookup(borrowed[0]) else {
+                    return false;
+                };
+                let positions = super::dispatch::command_key_positions(spec, &borrowed);
+                self.locks
+                    .any_locked(*db, positions.iter().map(|&p| borrowed[p]))
+            }
+            Msg::Lock { keys, .. } => self.locks.any_db_key_locked(keys),
+            _ => false,
+        }
+    }
+
+    /// Runs a Run or grants a Lock whose keys are free.
+    fn execute_gated(&mut self, msg: Msg) {
+        match msg {
+            Msg::Run {
+                origin,
+                db,
+                resp,
+                args,
+            } => {
+                let borrowed: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+                let bytes = self.run_on_shard(db, resp, &borrowed);
+                self.deliver(origin.worker, Msg::Reply { origin, bytes });
+            }
+            Msg::Lock {
+                tx,
+                coordinator,
+                keys,
+            } => {
+                self.locks.lock(tx, &keys);
+                let now_ms = self.now_ms;
+                let entries = keys
+                    .iter()
+                    .map(|(db, key)| {
+                        let entry = self
+                            .shard
+                            .entry(*db, key, now_ms)
+                            .map(|entry| entry.clone());
+                        ((*db, key.clone()), entry)
+                    })
+                    .collect();
+                let shard = self.id;
+                self.deliver(coordinator, Msg::Locked { tx, shard, entries });
+            }
+            other => debug_assert!(false, "not a gated message: {other:?}"),
+        }
+    }
+
+    /// Writes a transaction's results and releases its locks.
+    fn apply(
+        &mut self,
+        tx: u64,
+        keys: &[DbKey],
+        writes: Vec<(DbKey, Option<crate::shard::Entry>)>,
+    ) {
+        for ((db, key), entry) in writes {
+            match entry {
+                Some(entry) => self.shard.db(db).insert_entry(&key, entry),
+                None => {
+                    self.shard.db(db).remove(&key);
+                }
+            }
+        }
+        self.locks.unlock(tx, keys);
+    }
+
+    /// Tries the waiting messages again, in order; the first that still
+    /// waits keeps every later one waiting behind it.
+    fn retry_waiting(&mut self) {
+        let mut waiting = self.locks.take_waiting();
+        while let Some(msg) = waiting.pop_front() {
+            if self.must_wait(&msg) {
+                self.locks.wait(msg);
+                waiting.into_iter().for_each(|msg| self.locks.wait(msg));
+                return;
+            }
+            self.execute_gated(msg);
+        }
+    }
+}

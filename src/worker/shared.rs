@@ -1,0 +1,90 @@
+//! What all workers share: settings, counters, ids and the stop signal.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::config::Config;
+
+/// Counters one worker writes and INFO reads, on their own cache line.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub struct WorkerStats {
+    /// Commands executed whose client is on this worker.
+    pub commands: AtomicU64,
+    /// Connections accepted.
+    pub connections: AtomicU64,
+    /// Connections refused by maxclients.
+    pub rejected: AtomicU64,
+    /// Error replies sent.
+    pub errors: AtomicU64,
+    /// Bytes read from clients.
+    pub net_input_bytes: AtomicU64,
+    /// Bytes written to clients.
+    pub net_output_bytes: AtomicU64,
+    /// Keys removed by expiry on this shard.
+    pub expired_keys: AtomicU64,
+    /// Keyspace hits and misses are not tracked yet.
+    pub clients: AtomicUsize,
+}
+
+/// State shared by every worker.
+pub struct Shared {
+    /// The configuration (CONFIG GET/SET).
+    pub config: Mutex<Config>,
+    /// Number of workers (and shards).
+    pub workers: usize,
+    /// Logical databases.
+    pub databases: usize,
+    /// The next client id.
+    pub next_client_id: AtomicU64,
+    /// The next transaction id; multi-shard commands are ordered by it.
+    pub next_tx: AtomicU64,
+    /// Set to stop every worker.
+    pub shutdown: AtomicBool,
+    /// Per-worker counters.
+    pub stats: Vec<WorkerStats>,
+    /// When the server started.
+    pub started: Instant,
+    /// The placement plan text, for the log and INFO.
+    pub placement: String,
+    /// The TCP port.
+    pub port: u16,
+    /// Wakes every worker (shutdown).
+    pub wakers: Mutex<Vec<Arc<dyn shoal_actors::Wake>>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("workers", &self.workers)
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// Total over workers of one counter.
+    pub fn total(&self, field: impl Fn(&WorkerStats) -> &AtomicU64) -> u64 {
+        self.stats
+            .iter()
+            .map(|stats| field(stats).load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// Clients connected now.
+    pub fn connected_clients(&self) -> usize {
+        self.stats
+            .iter()
+            .map(|stats| stats.clients.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// Asks every worker to stop.
+    pub fn request_shutdown(&self) {
+        self.shutdown.store(true, Ordering::SeqCst);
+        if let Ok(wakers) = self.wakers.lock() {
+            wakers.iter().for_each(|waker| waker.wake());
+        }
+    }
+}
