@@ -102,10 +102,8 @@ fn match_bracket(pattern: &[u8], mut at: usize, byte: u8, nocase: bool) -> (bool
         } else if remaining >= 1 && pattern[at] == b']' {
             break;
         } else if remaining == 0 {
-            // Unterminated: Redis steps back onto the last byte so that its
-            // loop's final increment lands exactly on the end.
-            at -= 1;
-            break;
+            // Unterminated: the set ends with the pattern.
+            return (matched != negated, at);
         } else if remaining >= 3 && pattern[at + 1] == b'-' {
             matched |= in_range(pattern[at], pattern[at + 2], byte, nocase);
             at += 2;

@@ -2,7 +2,7 @@
 //! open the listening sockets, run, and stop on a signal or SHUTDOWN.
 
 use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -141,12 +141,18 @@ pub fn run(config: Config) -> Result<(), String> {
         next_client_id: AtomicU64::new(1),
         next_tx: AtomicU64::new(1),
         shutdown: AtomicBool::new(false),
-        stats: (0..workers).map(|_| WorkerStats::default()).collect(),
+        stats: (0..workers)
+            .map(|_| WorkerStats::new(crate::cmd::COMMANDS.len()))
+            .collect(),
+        slowlog: Mutex::new(Default::default()),
+        slowlog_threshold_us: AtomicI64::new(0),
+        slowlog_max_len: AtomicUsize::new(0),
         started: Instant::now(),
         placement: placement_text,
         wakers: Mutex::new(wakers.clone()),
         config: Mutex::new(config.clone()),
     });
+    shared.refresh_cached_settings();
     let endpoints = shoal_actors::mesh::<Msg>(workers, config.mailbox_capacity(), wakers);
     handle_signals(shared.clone());
     let mut threads = Vec::new();

@@ -275,6 +275,14 @@ pub static COMMANDS: &[CommandSpec] = &[
 /// Longest command name, for the lookup's stack buffer.
 const NAME_MAX_BYTES: usize = 32;
 
+/// A command's position in [`COMMANDS`], for per-command counters.
+pub fn index_of(spec: &CommandSpec) -> usize {
+    let offset = (spec as *const CommandSpec as usize).wrapping_sub(COMMANDS.as_ptr() as usize);
+    let index = offset / std::mem::size_of::<CommandSpec>();
+    debug_assert!(index < COMMANDS.len(), "spec comes from the table");
+    index
+}
+
 /// Finds a command by name, any case, without allocating.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     if name.len() > NAME_MAX_BYTES {

@@ -39,6 +39,8 @@ pub fn config(client: &mut Client, args: &[&[u8]], shared: &Shared) {
                 return client.reply_now(|out| out.error(message.as_bytes()));
             }
         }
+        drop(config);
+        shared.refresh_cached_settings();
         client.reply_now(|out| out.ok());
     } else if is(sub, "RESETSTAT") {
         for stats in &shared.stats {
@@ -52,6 +54,11 @@ pub fn config(client: &mut Client, args: &[&[u8]], shared: &Shared) {
             ] {
                 counter.store(0, Ordering::Relaxed);
             }
+            stats
+                .calls
+                .iter()
+                .chain(stats.usec.iter())
+                .for_each(|counter| counter.store(0, Ordering::Relaxed));
         }
         client.reply_now(|out| out.ok());
     } else {

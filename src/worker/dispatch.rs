@@ -6,8 +6,9 @@ use shoal_protocol::ReplyEncoder;
 
 use super::msg::{Msg, Origin};
 use super::Worker;
-use crate::cmd::{self, table::SubcommandSpec, CommandSpec, Exec, ShardCtx};
+use crate::cmd::{self, table, table::SubcommandSpec, CommandSpec, Exec, ShardCtx};
 use crate::slot::key_shard;
+use std::time::Instant;
 
 /// Redis's text for an unknown command: the name, then the first
 /// arguments, quoted, up to 128 bytes in all.
@@ -148,10 +149,8 @@ impl Worker {
             }
         };
         client.last_command = spec.name;
-        self.shared.stats[self.id]
-            .commands
-            .fetch_add(1, Ordering::Relaxed);
-        match spec.exec {
+        let started = Instant::now();
+        let keep_open = match spec.exec {
             Exec::Local(local) => self.run_local(slot, local, args),
             Exec::FanOut(kind) => {
                 self.start_fanout(slot, kind, args);
@@ -161,6 +160,34 @@ impl Worker {
                 self.route(slot, spec, handler, args);
                 true
             }
+        };
+        let elapsed_us = started.elapsed().as_micros() as u64;
+        let stats = &self.shared.stats[self.id];
+        let index = table::index_of(spec);
+        stats.commands.fetch_add(1, Ordering::Relaxed);
+        stats.calls[index].fetch_add(1, Ordering::Relaxed);
+        stats.usec[index].fetch_add(elapsed_us, Ordering::Relaxed);
+        let threshold_us = self.shared.slowlog_threshold_us.load(Ordering::Relaxed);
+        if threshold_us >= 0 && elapsed_us as i64 >= threshold_us {
+            self.record_slow(slot, args, elapsed_us);
+        }
+        keep_open
+    }
+
+    fn record_slow(&mut self, slot: usize, args: &[&[u8]], elapsed_us: u64) {
+        let max_len = self.shared.slowlog_max_len.load(Ordering::Relaxed);
+        let (addr, name) = match self.conns.get(slot).and_then(Option::as_ref) {
+            Some(conn) => (conn.client.addr.clone(), conn.client.name.clone()),
+            None => (String::new(), Vec::new()),
+        };
+        if let Ok(mut log) = self.shared.slowlog.lock() {
+            log.record(
+                args,
+                elapsed_us,
+                self.now_ms / 1000,
+                (&addr, &name),
+                max_len,
+            );
         }
     }
 
@@ -252,7 +279,9 @@ impl Worker {
         args: &[&[u8]],
     ) -> Vec<u8> {
         let mut out = ReplyEncoder::new(resp);
-        if let Some(Exec::Shard(handler)) = cmd::lookup(args[0]).map(|spec| spec.exec) {
+        let started = Instant::now();
+        let spec = cmd::lookup(args[0]);
+        if let Some(Exec::Shard(handler)) = spec.map(|spec| spec.exec) {
             handler(
                 &mut ShardCtx {
                     shard: &mut self.shard,
@@ -262,6 +291,11 @@ impl Worker {
                 },
                 args,
             );
+        }
+        if let Some(spec) = spec {
+            let elapsed_us = started.elapsed().as_micros() as u64;
+            self.shared.stats[self.id].usec[table::index_of(spec)]
+                .fetch_add(elapsed_us, Ordering::Relaxed);
         }
         out.take_bytes()
     }

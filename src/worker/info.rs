@@ -152,6 +152,29 @@ pub fn render(shared: &Shared, sections: &Sections, keyspace: Option<&[(usize, u
         "CPU",
         format!("used_cpu_sys:{system:.6}\r\nused_cpu_user:{user:.6}\r\n"),
     );
+    let mut stats_body = String::new();
+    for (index, spec) in crate::cmd::COMMANDS.iter().enumerate() {
+        let calls: u64 = shared
+            .stats
+            .iter()
+            .map(|stats| stats.calls[index].load(Ordering::Relaxed))
+            .sum();
+        if calls == 0 {
+            continue;
+        }
+        let usec: u64 = shared
+            .stats
+            .iter()
+            .map(|stats| stats.usec[index].load(Ordering::Relaxed))
+            .sum();
+        let _ = write!(
+            stats_body,
+            "cmdstat_{}:calls={calls},usec={usec},usec_per_call={:.2},rejected_calls=0,failed_calls=0\r\n",
+            spec.name,
+            usec as f64 / calls as f64
+        );
+    }
+    section("commandstats", "Commandstats", stats_body);
     if let Some(counts) = keyspace {
         let mut body = String::new();
         for (db, (keys, expires)) in counts.iter().enumerate() {
@@ -161,6 +184,5 @@ pub fn render(shared: &Shared, sections: &Sections, keyspace: Option<&[(usize, u
         }
         section("keyspace", "Keyspace", body);
     }
-    let _ = Ordering::Relaxed;
     text
 }

@@ -102,7 +102,7 @@ impl Worker {
                     out.bulk(itoa::Buffer::new().format(micros % 1_000_000).as_bytes());
                 });
             }
-            Local::Slowlog => slowlog(client, args),
+            Local::Slowlog => slowlog(client, args, &shared),
             Local::Debug => {
                 client.reply_now(|out| out.error(b"ERR DEBUG subcommand not supported by Shoal"))
             }
@@ -448,13 +448,40 @@ fn client_command(
     }
 }
 
-fn slowlog(client: &mut Client, args: &[&[u8]]) {
+fn slowlog(client: &mut Client, args: &[&[u8]], shared: &super::Shared) {
     let sub = args[1];
+    let Ok(mut log) = shared.slowlog.lock() else {
+        return client.reply_now(|out| out.error(b"ERR slow log unavailable"));
+    };
     if is(sub, "GET") {
-        client.reply_now(|out| out.array(0));
+        let count = match args.get(2).map(|arg| int_arg(arg)) {
+            None => Some(10),
+            Some(Ok(-1)) => None,
+            Some(Ok(count)) if count >= 0 => Some(count as usize),
+            Some(_) => {
+                return client
+                    .reply_now(|out| out.error(b"ERR count should be greater than or equal to -1"))
+            }
+        };
+        let entries = log.newest(count);
+        client.reply_now(|out| {
+            out.array(entries.len());
+            for entry in &entries {
+                out.array(6);
+                out.integer(entry.id as i64);
+                out.integer(entry.timestamp_s as i64);
+                out.integer(entry.duration_us as i64);
+                out.array(entry.args.len());
+                entry.args.iter().for_each(|arg| out.bulk(arg));
+                out.bulk(entry.client_addr.as_bytes());
+                out.bulk(&entry.client_name);
+            }
+        });
     } else if is(sub, "LEN") {
-        client.reply_now(|out| out.integer(0));
+        let len = log.len() as i64;
+        client.reply_now(|out| out.integer(len));
     } else if is(sub, "RESET") {
+        log.reset();
         client.reply_now(|out| out.ok());
     } else {
         let lines: &[&str] = &[

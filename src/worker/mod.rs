@@ -11,6 +11,7 @@ pub mod locks;
 pub mod msg;
 mod shardside;
 pub mod shared;
+pub mod slowlog;
 mod tx;
 
 use std::collections::VecDeque;

@@ -1,15 +1,19 @@
 //! What all workers share: settings, counters, ids and the stop signal.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::config::Config;
 
 /// Counters one worker writes and INFO reads, on their own cache line.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 #[repr(align(128))]
 pub struct WorkerStats {
+    /// Calls per command, indexed like the command table.
+    pub calls: Box<[AtomicU64]>,
+    /// Microseconds spent per command, indexed like the command table.
+    pub usec: Box<[AtomicU64]>,
     /// Commands executed whose client is on this worker.
     pub commands: AtomicU64,
     /// Connections accepted.
@@ -26,6 +30,29 @@ pub struct WorkerStats {
     pub expired_keys: AtomicU64,
     /// Keyspace hits and misses are not tracked yet.
     pub clients: AtomicUsize,
+}
+
+impl WorkerStats {
+    /// Zeroed counters for `commands` commands.
+    pub fn new(commands: usize) -> WorkerStats {
+        let zeros = || {
+            (0..commands)
+                .map(|_| AtomicU64::new(0))
+                .collect::<Box<[AtomicU64]>>()
+        };
+        WorkerStats {
+            calls: zeros(),
+            usec: zeros(),
+            commands: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            net_input_bytes: AtomicU64::new(0),
+            net_output_bytes: AtomicU64::new(0),
+            expired_keys: AtomicU64::new(0),
+            clients: AtomicUsize::new(0),
+        }
+    }
 }
 
 /// State shared by every worker.
@@ -50,6 +77,13 @@ pub struct Shared {
     pub placement: String,
     /// The TCP port.
     pub port: u16,
+    /// The slow log.
+    pub slowlog: Mutex<super::slowlog::SlowLog>,
+    /// `slowlog-log-slower-than` in microseconds (negative: off), cached
+    /// so the per-command check takes no lock.
+    pub slowlog_threshold_us: AtomicI64,
+    /// `slowlog-max-len`, cached likewise.
+    pub slowlog_max_len: AtomicUsize,
     /// Wakes every worker (shutdown).
     pub wakers: Mutex<Vec<Arc<dyn shoal_actors::Wake>>>,
 }
@@ -64,6 +98,16 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
+    /// Refreshes the cached copies of settings read on every command.
+    pub fn refresh_cached_settings(&self) {
+        if let Ok(config) = self.config.lock() {
+            self.slowlog_threshold_us
+                .store(config.slowlog_log_slower_than_us(), Ordering::Relaxed);
+            self.slowlog_max_len
+                .store(config.slowlog_max_len() as usize, Ordering::Relaxed);
+        }
+    }
+
     /// Total over workers of one counter.
     pub fn total(&self, field: impl Fn(&WorkerStats) -> &AtomicU64) -> u64 {
         self.stats
