@@ -49,6 +49,8 @@ pub struct Client {
     pub last_active_ms: u64,
     /// The last command's name.
     pub last_command: &'static str,
+    /// In MONITOR mode: it receives every command the server runs.
+    pub monitor: bool,
 }
 
 impl Client {
@@ -71,6 +73,7 @@ impl Client {
             created_ms: now_ms,
             last_active_ms: now_ms,
             last_command: "NULL",
+            monitor: false,
         }
     }
 

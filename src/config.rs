@@ -903,7 +903,8 @@ const OPTIONS: &[OptionSpec] = &[
 
     // Numbers (Redis's int, unsigned, long, long long, size_t... options).
     integer("databases", 1, INT_MAX, "16").immutable().implemented(),
-    integer("port", 0, 65535, "6379").implemented(),
+    // Listeners are not rebound at run time yet, so port and bind are fixed.
+    integer("port", 0, 65535, "6379").implemented().immutable(),
     integer("io-threads", 1, 128, "1").immutable().ignored(USE_THREADS),
     integer("auto-aof-rewrite-percentage", 0, INT_MAX, "100").ignored(NO_PERSISTENCE),
     integer("cluster-replica-validity-factor", 0, INT_MAX, "10").alias("cluster-slave-validity-factor").ignored(NO_REPLICATION),
@@ -1002,7 +1003,7 @@ const OPTIONS: &[OptionSpec] = &[
     option("notify-keyspace-events", Kind::KeyspaceEvents, ""),
     // Redis binds "* -::*" without a file; Shoal defaults to the line in
     // Redis's stock redis.conf, loopback only, ::1 optional.
-    option("bind", Kind::Bind, "127.0.0.1 -::1").implemented(),
+    option("bind", Kind::Bind, "127.0.0.1 -::1").implemented().immutable(),
     option("replicaof", Kind::ReplicaOf, "no one").alias("slaveof").immutable().ignored(NO_REPLICATION),
     option("latency-tracking-info-percentiles", Kind::Percentiles, "50 99 99.9"),
 

@@ -145,6 +145,8 @@ pub fn run(config: Config) -> Result<(), String> {
             .map(|_| WorkerStats::new(crate::cmd::COMMANDS.len()))
             .collect(),
         slowlog: Mutex::new(Default::default()),
+        monitors: Mutex::new(Vec::new()),
+        monitor_count: AtomicUsize::new(0),
         slowlog_threshold_us: AtomicI64::new(0),
         slowlog_max_len: AtomicUsize::new(0),
         started: Instant::now(),

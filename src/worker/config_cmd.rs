@@ -13,14 +13,7 @@ pub fn config(client: &mut Client, args: &[&[u8]], shared: &Shared) {
         return client.reply_now(|out| out.error(b"ERR configuration unavailable"));
     };
     if is(sub, "GET") {
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        for pattern in &args[2..] {
-            for pair in config.get(pattern) {
-                if !pairs.iter().any(|(name, _)| *name == pair.0) {
-                    pairs.push(pair);
-                }
-            }
-        }
+        let pairs = config.get_many(&args[2..]);
         client.reply_now(|out| {
             out.map(pairs.len());
             for (name, value) in &pairs {
@@ -30,14 +23,14 @@ pub fn config(client: &mut Client, args: &[&[u8]], shared: &Shared) {
         });
     } else if is(sub, "SET") {
         if args.len() % 2 != 0 {
-            return client.reply_now(|out| {
-                out.error(b"ERR wrong number of arguments for 'config|set' command")
-            });
+            return client.reply_now(|out| out.error(crate::cmd::errors::SYNTAX));
         }
-        for pair in args[2..].chunks_exact(2) {
-            if let Err(message) = config.set(pair[0], pair[1]) {
-                return client.reply_now(|out| out.error(message.as_bytes()));
-            }
+        let pairs: Vec<(&[u8], &[u8])> = args[2..]
+            .chunks_exact(2)
+            .map(|pair| (pair[0], pair[1]))
+            .collect();
+        if let Err(message) = config.set_many(&pairs) {
+            return client.reply_now(|out| out.error(message.as_bytes()));
         }
         drop(config);
         shared.refresh_cached_settings();

@@ -149,6 +149,11 @@ impl Worker {
             }
         };
         client.last_command = spec.name;
+        if self.shared.monitor_count.load(Ordering::Relaxed) > 0
+            && !matches!(spec.exec, Exec::Local(cmd::Local::Monitor))
+        {
+            self.feed_monitors(slot, args);
+        }
         let started = Instant::now();
         let keep_open = match spec.exec {
             Exec::Local(local) => self.run_local(slot, local, args),
@@ -298,6 +303,77 @@ impl Worker {
                 .fetch_add(elapsed_us, Ordering::Relaxed);
         }
         out.take_bytes()
+    }
+}
+
+/// Appends `arg` quoted as Redis's `sdscatrepr` quotes it.
+fn push_repr(line: &mut Vec<u8>, arg: &[u8]) {
+    line.push(b'"');
+    for &byte in arg {
+        match byte {
+            b'\\' => line.extend_from_slice(b"\\\\"),
+            b'"' => line.extend_from_slice(b"\\\""),
+            b'\n' => line.extend_from_slice(b"\\n"),
+            b'\r' => line.extend_from_slice(b"\\r"),
+            b'\t' => line.extend_from_slice(b"\\t"),
+            0x07 => line.extend_from_slice(b"\\a"),
+            0x08 => line.extend_from_slice(b"\\b"),
+            0x20..=0x7e => line.push(byte),
+            _ => line.extend_from_slice(format!("\\x{byte:02x}").as_bytes()),
+        }
+    }
+    line.push(b'"');
+}
+
+impl Worker {
+    /// Sends a MONITOR line for this command to every monitoring client.
+    fn feed_monitors(&mut self, slot: usize, args: &[&[u8]]) {
+        let Some(conn) = self.conns.get(slot).and_then(Option::as_ref) else {
+            return;
+        };
+        let micros = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_micros());
+        let mut line = format!(
+            "+{}.{:06} [{} {}]",
+            micros / 1_000_000,
+            micros % 1_000_000,
+            conn.client.db,
+            conn.client.addr
+        )
+        .into_bytes();
+        for arg in args {
+            line.push(b' ');
+            push_repr(&mut line, arg);
+        }
+        line.extend_from_slice(b"\r\n");
+        let line: std::sync::Arc<[u8]> = line.into();
+        let monitors = self
+            .shared
+            .monitors
+            .lock()
+            .map(|monitors| monitors.clone())
+            .unwrap_or_default();
+        for (worker, client) in monitors {
+            self.deliver(
+                worker,
+                Msg::Monitor {
+                    client,
+                    line: line.clone(),
+                },
+            );
+        }
+    }
+
+    /// Appends a MONITOR line to a monitoring client of this worker.
+    pub(super) fn feed_monitor(&mut self, client: u64, line: &[u8]) {
+        let Some(&slot) = self.by_client_id.get(&client) else {
+            return;
+        };
+        if let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) {
+            conn.client.out.raw(line);
+            self.mark_dirty(slot);
+        }
     }
 }
 

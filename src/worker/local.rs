@@ -107,7 +107,16 @@ impl Worker {
                 client.reply_now(|out| out.error(b"ERR DEBUG subcommand not supported by Shoal"))
             }
             Local::Monitor => {
-                client.reply_now(|out| out.error(b"ERR MONITOR is not supported by Shoal yet"))
+                if !client.monitor {
+                    client.monitor = true;
+                    if let Ok(mut monitors) = shared.monitors.lock() {
+                        monitors.push((id, client.id));
+                        shared
+                            .monitor_count
+                            .store(monitors.len(), std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+                client.reply_now(|out| out.ok());
             }
             Local::Info | Local::Shutdown => unreachable!("handled above"),
         }

@@ -28,6 +28,7 @@ use shoal_actors::Endpoint;
 use crate::client::Client;
 use crate::shard::Shard;
 use fanout::FanOutState;
+pub use local::REDIS_VERSION;
 use locks::LockTable;
 use msg::Msg;
 pub use shared::Shared;
@@ -453,6 +454,14 @@ impl Worker {
         let Some(mut conn) = self.conns.get_mut(slot).and_then(Option::take) else {
             return;
         };
+        if conn.client.monitor {
+            if let Ok(mut monitors) = self.shared.monitors.lock() {
+                monitors.retain(|&(_, id)| id != conn.client.id);
+                self.shared
+                    .monitor_count
+                    .store(monitors.len(), Ordering::Relaxed);
+            }
+        }
         let _ = self.poll.registry().deregister(&mut conn.stream);
         self.by_client_id.remove(&conn.client.id);
         self.free_slots.push(slot);

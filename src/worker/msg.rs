@@ -110,6 +110,13 @@ pub enum Msg {
         /// Each key's live entry, if any.
         entries: Vec<(DbKey, Option<Entry>)>,
     },
+    /// A line of MONITOR output for a monitoring client of the receiver.
+    Monitor {
+        /// The monitoring client's id.
+        client: u64,
+        /// The encoded line (`+<time> [<db> <addr>] "arg" ...`).
+        line: std::sync::Arc<[u8]>,
+    },
     /// Write these final states (if any) and release the transaction's locks.
     Apply {
         /// Transaction id.

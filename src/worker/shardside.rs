@@ -9,6 +9,7 @@ impl Worker {
     pub(super) fn handle_msg(&mut self, from: usize, msg: Msg) {
         match msg {
             Msg::Reply { origin, bytes } => self.complete(origin, bytes),
+            Msg::Monitor { client, line } => self.feed_monitor(client, &line),
             Msg::PartDone { token, result } => self.part_done(token, result),
             Msg::Locked { tx, shard, entries } => self.tx_locked(tx, shard, entries),
             Msg::Part { token, db, request } => {

@@ -84,6 +84,10 @@ pub struct Shared {
     pub slowlog_threshold_us: AtomicI64,
     /// `slowlog-max-len`, cached likewise.
     pub slowlog_max_len: AtomicUsize,
+    /// Clients in MONITOR mode: (worker, client id).
+    pub monitors: Mutex<Vec<(usize, u64)>>,
+    /// How many clients monitor, read on every command without a lock.
+    pub monitor_count: AtomicUsize,
     /// Wakes every worker (shutdown).
     pub wakers: Mutex<Vec<Arc<dyn shoal_actors::Wake>>>,
 }
