@@ -27,6 +27,15 @@ pub enum Gather {
     AnyKey(Option<Vec<u8>>),
     /// SCAN of one shard: cursor arithmetic needs that shard.
     Scan(usize),
+    /// Text concatenated over workers (CLIENT LIST).
+    Text(String),
+    /// Clients closed (CLIENT KILL); the old form replies OK or an error.
+    Killed {
+        /// Whether this is `CLIENT KILL ip:port`.
+        old_form: bool,
+        /// Clients closed so far.
+        count: usize,
+    },
     /// Per-database counts summed over shards, then the INFO text is built.
     Keyspace(Vec<(usize, usize)>, InfoBuilder),
 }
@@ -200,6 +209,8 @@ impl Worker {
                 PartResult::Scan(next, found)
             }
             PartRequest::KeyspaceCounts => PartResult::Counts(self.shard.keyspace_counts()),
+            PartRequest::ClientList => PartResult::Text(self.client_list_text(None)),
+            PartRequest::Kill(filter) => PartResult::Count(self.kill_clients(&filter)),
         }
     }
 
@@ -211,6 +222,8 @@ impl Worker {
         state.remaining -= 1;
         match (&mut state.gather, result) {
             (Gather::Sum(total), PartResult::Count(count)) => *total += count,
+            (Gather::Killed { count: total, .. }, PartResult::Count(count)) => *total += count,
+            (Gather::Text(all), PartResult::Text(text)) => all.push_str(&text),
             (Gather::Keys(all), PartResult::Keys(mut found)) => all.append(&mut found),
             (Gather::AnyKey(slot @ None), PartResult::Key(found)) => *slot = found,
             (Gather::Scan(shard), PartResult::Scan(next, found)) => {
@@ -263,6 +276,13 @@ impl Worker {
                 found.iter().for_each(|key| out.bulk(key));
             }
             Gather::Ok => out.ok(),
+            Gather::Text(text) => out.verbatim(b"txt", text.as_bytes()),
+            Gather::Killed {
+                old_form: true,
+                count: 0,
+            } => out.error(b"ERR No such client"),
+            Gather::Killed { old_form: true, .. } => out.ok(),
+            Gather::Killed { count, .. } => out.integer(count as i64),
             Gather::AnyKey(Some(key)) => out.bulk(&key),
             Gather::AnyKey(None) => out.null(),
             Gather::Scan(_) => {}

@@ -6,7 +6,7 @@ use std::time::Duration;
 use shoal_protocol::{ReplyEncoder, RespVersion};
 
 use super::fanout::{Gather, InfoBuilder};
-use super::msg::PartRequest;
+use super::msg::{KillFilter, PartRequest};
 use super::{info, Worker};
 use crate::client::Client;
 use crate::cmd::args::{int_arg, is};
@@ -43,21 +43,40 @@ impl Worker {
                 self.reply(slot, |out| out.ok());
                 return true;
             }
+            Local::Client if is(args[1], "LIST") => {
+                let shards = self.all_shards();
+                self.fan_out(
+                    slot,
+                    PartRequest::ClientList,
+                    Gather::Text(String::new()),
+                    shards,
+                );
+                return true;
+            }
+            Local::Client if is(args[1], "KILL") => {
+                let requester = self
+                    .conns
+                    .get(slot)
+                    .and_then(Option::as_ref)
+                    .map_or(0, |conn| conn.client.id);
+                match KillFilter::parse(&args[2..], requester) {
+                    Ok(filter) => {
+                        let gather = Gather::Killed {
+                            old_form: filter.old_form,
+                            count: 0,
+                        };
+                        let shards = self.all_shards();
+                        self.fan_out(slot, PartRequest::Kill(filter), gather, shards);
+                    }
+                    Err(message) => self.reply(slot, |out| out.error(&message)),
+                }
+                return true;
+            }
             _ => {}
         }
         let shared = self.shared.clone();
         let id = self.id;
         let now_ms = self.now_ms;
-        let client_list = if local == Local::Client && args.len() >= 2 && is(args[1], "LIST") {
-            Some(self.client_list_text(None))
-        } else {
-            None
-        };
-        let kill_target = if local == Local::Client && args.len() >= 3 && is(args[1], "KILL") {
-            Some(self.find_kill_target(args))
-        } else {
-            None
-        };
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return false;
         };
@@ -86,10 +105,7 @@ impl Worker {
                 client.parser.set_auth_required(!password.is_empty());
                 client.reply_now(|out| out.simple_string(b"RESET"));
             }
-            Local::Client => {
-                let text = client_list.clone();
-                client_command(client, args, text, kill_target, now_ms)
-            }
+            Local::Client => client_command(client, args, now_ms),
             Local::Config => super::config_cmd::config(client, args, &shared),
             Local::Command => super::command_cmd::command(client, args),
             Local::Time => {
@@ -120,16 +136,6 @@ impl Worker {
             }
             Local::Info | Local::Shutdown => unreachable!("handled above"),
         }
-        if let Some(Some((target_worker, target_id))) = kill_target {
-            if target_worker == self.id {
-                if let Some(&target_slot) = self.by_client_id.get(&target_id) {
-                    if let Some(conn) = self.conns.get_mut(target_slot).and_then(Option::as_mut) {
-                        conn.client.close_after_reply = true;
-                    }
-                    self.mark_dirty(target_slot);
-                }
-            }
-        }
         self.mark_dirty(slot);
         keep_open
     }
@@ -154,30 +160,19 @@ impl Worker {
         text
     }
 
-    /// CLIENT KILL's target on this worker: Some((worker, id)) or None when
-    /// no client matches (filters: ID, ADDR, or the old `ip:port` form).
-    fn find_kill_target(&self, args: &[&[u8]]) -> Option<(usize, u64)> {
-        let matches = |client: &Client| {
-            if args.len() == 3 {
-                return args[2] == client.addr.as_bytes();
+    /// Marks this worker's clients matching `filter` to close; how many.
+    pub(super) fn kill_clients(&mut self, filter: &KillFilter) -> usize {
+        let mut killed = Vec::new();
+        for (slot, conn) in self.conns.iter_mut().enumerate() {
+            let Some(conn) = conn.as_mut() else { continue };
+            if filter.matches(&conn.client) {
+                conn.client.close_after_reply = true;
+                killed.push(slot);
             }
-            args[2..].chunks(2).all(|pair| match pair {
-                [filter, value] if is(filter, "ID") => {
-                    std::str::from_utf8(value)
-                        .ok()
-                        .and_then(|v| v.parse::<u64>().ok())
-                        == Some(client.id)
-                }
-                [filter, value] if is(filter, "ADDR") => *value == client.addr.as_bytes(),
-                [filter, value] if is(filter, "LADDR") => *value == client.laddr.as_bytes(),
-                _ => false,
-            })
-        };
-        self.conns
-            .iter()
-            .flatten()
-            .find(|conn| matches(&conn.client))
-            .map(|conn| (self.id, conn.client.id))
+        }
+        let count = killed.len();
+        killed.into_iter().for_each(|slot| self.mark_dirty(slot));
+        count
     }
 
     fn info(&mut self, slot: usize, args: &[&[u8]]) {
@@ -379,13 +374,7 @@ fn client_line(client: &Client, now_ms: u64) -> String {
     )
 }
 
-fn client_command(
-    client: &mut Client,
-    args: &[&[u8]],
-    list: Option<String>,
-    kill: Option<Option<(usize, u64)>>,
-    now_ms: u64,
-) {
+fn client_command(client: &mut Client, args: &[&[u8]], now_ms: u64) {
     let sub = args[1];
     if is(sub, "ID") {
         let id = client.id as i64;
@@ -405,20 +394,10 @@ fn client_command(
                 out.bulk(&name)
             }
         });
-    } else if is(sub, "LIST") {
-        let text = list.unwrap_or_default();
-        client.reply_now(|out| out.verbatim(b"txt", text.as_bytes()));
     } else if is(sub, "INFO") {
         let mut line = client_line(client, now_ms);
         line.push('\n');
         client.reply_now(|out| out.verbatim(b"txt", line.as_bytes()));
-    } else if is(sub, "KILL") {
-        match kill.flatten() {
-            Some(_) if args.len() == 3 => client.reply_now(|out| out.ok()),
-            Some(_) => client.reply_now(|out| out.integer(1)),
-            None if args.len() == 3 => client.reply_now(|out| out.error(b"ERR No such client")),
-            None => client.reply_now(|out| out.integer(0)),
-        }
     } else if is(sub, "NO-EVICT") {
         if is(args[2], "ON") {
             client.no_evict = true;

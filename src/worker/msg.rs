@@ -36,6 +36,84 @@ pub enum PartRequest {
     Scan(u64, ScanOptions),
     /// Keys and keys with expiry per database (INFO keyspace).
     KeyspaceCounts,
+    /// CLIENT LIST lines of the worker's clients.
+    ClientList,
+    /// Close the worker's clients that match (CLIENT KILL).
+    Kill(KillFilter),
+}
+
+/// Which clients CLIENT KILL closes.
+#[derive(Debug, Clone, Default)]
+pub struct KillFilter {
+    /// `CLIENT KILL ip:port`: the old form, which replies OK or an error.
+    pub old_form: bool,
+    /// `ADDR ip:port` (or the old form's address).
+    pub addr: Option<Vec<u8>>,
+    /// `LADDR ip:port`.
+    pub laddr: Option<Vec<u8>>,
+    /// `ID client-id`.
+    pub id: Option<u64>,
+    /// The client asking, spared unless `SKIPME no`.
+    pub skip: Option<u64>,
+}
+
+impl KillFilter {
+    /// Parses CLIENT KILL's arguments after `KILL`; `requester` is the asking client's id.
+    pub fn parse(args: &[&[u8]], requester: u64) -> Result<KillFilter, Vec<u8>> {
+        if let [addr] = args {
+            return Ok(KillFilter {
+                old_form: true,
+                addr: Some(addr.to_vec()),
+                ..KillFilter::default()
+            });
+        }
+        let mut filter = KillFilter {
+            skip: Some(requester),
+            ..KillFilter::default()
+        };
+        if args.len() % 2 != 0 {
+            return Err(b"ERR syntax error".to_vec());
+        }
+        for pair in args.chunks_exact(2) {
+            let (name, value) = (pair[0], pair[1]);
+            if name.eq_ignore_ascii_case(b"ID") {
+                let id = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|text| text.parse::<u64>().ok())
+                    .filter(|&id| id > 0);
+                filter.id =
+                    Some(id.ok_or_else(|| b"ERR client-id should be greater than 0".to_vec())?);
+            } else if name.eq_ignore_ascii_case(b"ADDR") {
+                filter.addr = Some(value.to_vec());
+            } else if name.eq_ignore_ascii_case(b"LADDR") {
+                filter.laddr = Some(value.to_vec());
+            } else if name.eq_ignore_ascii_case(b"SKIPME") {
+                if value.eq_ignore_ascii_case(b"yes") {
+                    filter.skip = Some(requester);
+                } else if value.eq_ignore_ascii_case(b"no") {
+                    filter.skip = None;
+                } else {
+                    return Err(b"ERR syntax error".to_vec());
+                }
+            } else {
+                return Err(b"ERR syntax error".to_vec());
+            }
+        }
+        Ok(filter)
+    }
+
+    /// Whether `client` is to be closed.
+    pub fn matches(&self, client: &crate::client::Client) -> bool {
+        self.addr
+            .as_deref()
+            .is_none_or(|addr| addr == client.addr.as_bytes())
+            && self
+                .laddr
+                .as_deref()
+                .is_none_or(|laddr| laddr == client.laddr.as_bytes())
+            && self.id.is_none_or(|id| id == client.id)
+            && self.skip != Some(client.id)
+    }
 }
 
 /// One shard's part of the answer.
@@ -53,6 +131,8 @@ pub enum PartResult {
     Scan(u64, Vec<Vec<u8>>),
     /// Per database (keys, keys with expiry).
     Counts(Vec<(usize, usize)>),
+    /// Text (CLIENT LIST lines).
+    Text(String),
 }
 
 /// What workers send each other.
