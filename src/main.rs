@@ -4,6 +4,7 @@ mod client;
 mod cmd;
 mod config;
 mod glob;
+mod reactor;
 mod server;
 mod shard;
 mod slot;

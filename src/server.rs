@@ -8,8 +8,9 @@ use std::time::Instant;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::config::{Config, IoBackend};
-use crate::worker::{self, msg::Msg, shared::WorkerStats, Shared, Worker, WorkerSetup};
+use crate::config::Config;
+use crate::reactor::{self, ConnOptions};
+use crate::worker::{msg::Msg, shared::WorkerStats, Shared, Worker, WorkerSetup};
 
 /// Pending connections the kernel queues per listening socket (Redis's `tcp-backlog`).
 const LISTEN_BACKLOG: i32 = 511;
@@ -109,30 +110,25 @@ fn handle_signals(shared: Arc<Shared>) {
 /// Runs the server until it is told to stop; the error says why it could not start.
 pub fn run(config: Config) -> Result<(), String> {
     let addresses = bind_addresses(&config)?;
-    match config.io_backend() {
-        IoBackend::Epoll => {}
-        IoBackend::Auto => {
-            eprintln!("shoal-server: I/O backend: epoll (the io_uring backend is not built yet)")
-        }
-        IoBackend::Uring => {
-            return Err(
-                "io-backend uring: the io_uring backend is not built yet; use auto or epoll".into(),
-            )
-        }
-    }
     let plan = placement(&config)?;
     let workers = plan.workers.len();
     let placement_text = plan.to_string();
     for line in placement_text.lines() {
         eprintln!("shoal-server: {line}");
     }
-    let mut polls = Vec::new();
+    let options = ConnOptions {
+        keepalive_s: config.tcp_keepalive_s(),
+    };
+    let mut reactors = Vec::new();
     let mut wakers = Vec::new();
     for _ in 0..workers {
-        let (poll, waker) =
-            worker::new_poll().map_err(|error| format!("creating a poller: {error}"))?;
-        polls.push(poll);
+        let listeners = worker_listeners(&addresses)?;
+        let (reactor, waker) = reactor::create(config.io_backend(), listeners, options)?;
+        reactors.push(reactor);
         wakers.push(waker);
+    }
+    if let Some(reactor) = reactors.first() {
+        eprintln!("shoal-server: I/O backend: {}", reactor.name());
     }
     let shared = Arc::new(Shared {
         workers,
@@ -158,14 +154,12 @@ pub fn run(config: Config) -> Result<(), String> {
     let endpoints = shoal_actors::mesh::<Msg>(workers, config.mailbox_capacity(), wakers);
     handle_signals(shared.clone());
     let mut threads = Vec::new();
-    for ((endpoint, poll), slot) in endpoints.into_iter().zip(polls).zip(&plan.workers) {
-        let listeners = worker_listeners(&addresses)?;
+    for ((endpoint, reactor), slot) in endpoints.into_iter().zip(reactors).zip(&plan.workers) {
         let setup = WorkerSetup {
             id: slot.worker,
             shared: shared.clone(),
             endpoint,
-            poll,
-            listeners,
+            reactor,
         };
         let worker = Worker::new(setup)
             .map_err(|error| format!("starting worker {}: {error}", slot.worker))?;

@@ -72,6 +72,11 @@ impl ReplyEncoder {
         self.out.drain(..sent);
     }
 
+    /// The encoded bytes, for the transport to send from and drain.
+    pub fn bytes_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.out
+    }
+
     /// Takes the encoded bytes out, leaving the encoder empty.
     pub fn take_bytes(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.out)

@@ -15,17 +15,15 @@ pub mod slowlog;
 mod tx;
 
 use std::collections::VecDeque;
-use std::io::{ErrorKind, Read, Write};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ahash::AHashMap;
-use mio::net::{TcpListener, TcpStream};
-use mio::{Events, Interest, Poll, Token, Waker};
 use shoal_actors::Endpoint;
 
 use crate::client::Client;
+use crate::reactor::{ConnId, Event, Reactor, RecvStatus};
 use crate::shard::Shard;
 use fanout::FanOutState;
 pub use local::REDIS_VERSION;
@@ -34,38 +32,17 @@ use msg::Msg;
 pub use shared::Shared;
 use tx::TxState;
 
-/// The cross-worker wake-up's token.
-const WAKER: Token = Token(0);
-/// Listening sockets' tokens start here; client tokens follow them.
-const LISTENER_BASE: usize = 1;
-/// Most listening sockets per worker (one per bind address).
-const LISTENERS_MAX: usize = 16;
-/// The first client token: client tokens are slab indexes + this.
-const CONN_BASE: usize = LISTENER_BASE + LISTENERS_MAX;
-/// Bytes read per `read` call.
-const READ_CHUNK_BYTES: usize = 16 * 1024;
+/// Bytes taken from one connection per loop turn before others get a turn.
+const RECV_TURN_BYTES: usize = 256 * 1024;
 /// Most messages taken from one peer per loop turn, so one busy peer cannot
 /// starve the sockets.
 const DRAIN_PER_PEER_MAX: usize = 256;
 /// How often the active expiry cycle and idle timeouts run.
 const CRON_INTERVAL: Duration = Duration::from_millis(100);
 
-/// Wakes a worker blocked in `epoll_wait`.
-struct MioWake(Waker);
-
-impl shoal_actors::Wake for MioWake {
-    fn wake(&self) {
-        // A failed wake leaves the worker to its next timeout; nothing to do.
-        let _ = self.0.wake();
-    }
-}
-
-/// A connection: the socket and the client state.
+/// A connection's client state; the socket belongs to the reactor.
 struct Conn {
-    stream: TcpStream,
     client: Client,
-    /// Whether WRITABLE interest is registered (output is backed up).
-    want_write: bool,
 }
 
 /// Unix time in milliseconds.
@@ -86,10 +63,9 @@ pub struct Worker {
     outbox: Vec<VecDeque<Msg>>,
     /// Messages to this worker's own shard.
     inbox_self: VecDeque<Msg>,
-    poll: Poll,
-    listeners: Vec<TcpListener>,
+    reactor: Box<dyn Reactor>,
+    /// Client state by the reactor's connection id.
     conns: Vec<Option<Conn>>,
-    free_slots: Vec<usize>,
     by_client_id: AHashMap<u64, usize>,
     fanouts: AHashMap<u64, FanOutState>,
     txs: AHashMap<u64, TxState>,
@@ -104,8 +80,8 @@ pub struct Worker {
     limits: shoal_protocol::Limits,
     /// Most unsent reply bytes a client may have (0: no limit).
     output_limit_bytes: u64,
-    /// TCP keepalive interval for accepted connections (0: off).
-    keepalive_s: u64,
+    /// Connections to read again next turn (they had more than a turn's worth).
+    reread: Vec<usize>,
 }
 
 /// What starting a worker needs.
@@ -116,17 +92,9 @@ pub struct WorkerSetup {
     pub shared: Arc<Shared>,
     /// This worker's mailboxes.
     pub endpoint: Endpoint<Msg>,
-    /// Its poller, created before the mesh so its waker could be shared.
-    pub poll: Poll,
-    /// Its listening sockets (SO_REUSEPORT), one per bind address.
-    pub listeners: Vec<std::net::TcpListener>,
-}
-
-/// Creates a poller and the waker other workers use to wake it.
-pub fn new_poll() -> std::io::Result<(Poll, Arc<dyn shoal_actors::Wake>)> {
-    let poll = Poll::new()?;
-    let waker = Waker::new(poll.registry(), WAKER)?;
-    Ok((poll, Arc::new(MioWake(waker))))
+    /// Its reactor, already listening, created before the mesh so its
+    /// waker could be shared.
+    pub reactor: Box<dyn Reactor>,
 }
 
 impl Worker {
@@ -136,27 +104,11 @@ impl Worker {
             id,
             shared,
             endpoint,
-            poll,
-            listeners: std_listeners,
+            reactor,
         } = setup;
-        assert!(
-            std_listeners.len() <= LISTENERS_MAX,
-            "too many bind addresses"
-        );
-        let mut listeners = Vec::new();
-        for (index, listener) in std_listeners.into_iter().enumerate() {
-            listener.set_nonblocking(true)?;
-            let mut listener = TcpListener::from_std(listener);
-            poll.registry().register(
-                &mut listener,
-                Token(LISTENER_BASE + index),
-                Interest::READABLE,
-            )?;
-            listeners.push(listener);
-        }
         let workers = shared.workers;
         let databases = shared.databases;
-        let (limits, output_limit_bytes, keepalive_s) = {
+        let (limits, output_limit_bytes) = {
             let config = shared
                 .config
                 .lock()
@@ -169,7 +121,6 @@ impl Worker {
             (
                 limits,
                 config.client_output_buffer_limits().normal.hard_limit_bytes,
-                config.tcp_keepalive_s(),
             )
         };
         Ok(Worker {
@@ -180,10 +131,8 @@ impl Worker {
             endpoint,
             outbox: (0..workers).map(|_| VecDeque::new()).collect(),
             inbox_self: VecDeque::new(),
-            poll,
-            listeners,
+            reactor,
             conns: Vec::new(),
-            free_slots: Vec::new(),
             by_client_id: AHashMap::new(),
             fanouts: AHashMap::new(),
             txs: AHashMap::new(),
@@ -193,7 +142,7 @@ impl Worker {
             paused: Vec::new(),
             limits,
             output_limit_bytes,
-            keepalive_s,
+            reread: Vec::new(),
         })
     }
 
@@ -203,42 +152,41 @@ impl Worker {
 
     /// Runs the event loop until shutdown.
     pub fn run(mut self) {
-        let mut events = Events::with_capacity(1024);
+        let mut events = Vec::new();
         let mut last_cron_ms = self.now_ms;
         let mut stopping = false;
         loop {
             let idle = self.inbox_self.is_empty()
                 && self.outbox.iter().all(VecDeque::is_empty)
-                && self.dirty.is_empty();
+                && self.dirty.is_empty()
+                && self.reread.is_empty();
             let may_sleep = idle && self.endpoint.prepare_sleep();
             let timeout = if may_sleep {
-                Some(CRON_INTERVAL)
+                CRON_INTERVAL
             } else {
-                Some(Duration::ZERO)
+                Duration::ZERO
             };
-            if let Err(error) = self.poll.poll(&mut events, timeout) {
-                if error.kind() != ErrorKind::Interrupted {
-                    eprintln!("shoal-server: worker {} poll failed: {error}", self.id);
-                    return;
-                }
+            events.clear();
+            if let Err(error) = self.reactor.poll(Some(timeout), &mut events) {
+                eprintln!(
+                    "shoal-server: worker {} {} wait failed: {error}",
+                    self.id,
+                    self.reactor.name()
+                );
+                return;
             }
             if may_sleep {
                 self.endpoint.woke();
             }
             self.now_ms = unix_ms();
-            for event in events.iter() {
-                match event.token() {
-                    WAKER => {}
-                    Token(token) if token < CONN_BASE => self.accept_all(token - LISTENER_BASE),
-                    Token(token) => {
-                        let slot = token - CONN_BASE;
-                        if event.is_readable() || event.is_read_closed() || event.is_error() {
-                            self.read_conn(slot);
-                        }
-                        if event.is_writable() {
-                            self.mark_dirty(slot);
-                        }
-                    }
+            for slot in std::mem::take(&mut self.reread) {
+                self.read_conn(slot);
+            }
+            for &event in &events {
+                match event {
+                    Event::Accepted { conn, peer, local } => self.add_conn(conn, peer, local),
+                    Event::Readable { conn } => self.read_conn(conn),
+                    Event::Writable { conn } => self.mark_dirty(conn),
                 }
             }
             self.drain_messages();
@@ -257,9 +205,7 @@ impl Worker {
             if self.shared.shutdown.load(Ordering::Relaxed) {
                 if !stopping {
                     stopping = true;
-                    for listener in &mut self.listeners {
-                        let _ = self.poll.registry().deregister(listener);
-                    }
+                    self.reactor.stop_accepting();
                 }
                 if self.dirty.is_empty() {
                     self.close_all();
@@ -269,21 +215,7 @@ impl Worker {
         }
     }
 
-    fn accept_all(&mut self, index: usize) {
-        loop {
-            let Some(listener) = self.listeners.get(index) else {
-                return;
-            };
-            match listener.accept() {
-                Ok((stream, peer)) => self.add_conn(stream, peer),
-                Err(error) if error.kind() == ErrorKind::WouldBlock => return,
-                Err(error) if error.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return,
-            }
-        }
-    }
-
-    fn add_conn(&mut self, mut stream: TcpStream, peer: std::net::SocketAddr) {
+    fn add_conn(&mut self, conn: ConnId, peer: std::net::SocketAddr, local: std::net::SocketAddr) {
         let (max_clients, password_set) =
             self.shared.config.lock().map_or((10_000, false), |config| {
                 (
@@ -295,42 +227,32 @@ impl Worker {
             });
         if self.shared.connected_clients() >= max_clients {
             self.stats().rejected.fetch_add(1, Ordering::Relaxed);
-            let _ = stream.write(b"-ERR max number of clients reached\r\n");
+            let _ = self.reactor.send(
+                conn,
+                &mut b"-ERR max number of clients reached\r\n".to_vec(),
+            );
+            self.reactor.close(conn);
             return;
         }
-        let _ = stream.set_nodelay(true);
-        if self.keepalive_s > 0 {
-            let keepalive =
-                socket2::TcpKeepalive::new().with_time(Duration::from_secs(self.keepalive_s));
-            let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive);
+        if self.conns.len() <= conn {
+            self.conns.resize_with(conn + 1, || None);
         }
-        let slot = self.free_slots.pop().unwrap_or_else(|| {
-            self.conns.push(None);
-            self.conns.len() - 1
-        });
-        if self
-            .poll
-            .registry()
-            .register(&mut stream, Token(slot + CONN_BASE), Interest::READABLE)
-            .is_err()
-        {
-            self.free_slots.push(slot);
-            return;
-        }
+        debug_assert!(
+            self.conns[conn].is_none(),
+            "the reactor reuses only closed ids"
+        );
         let id = self.shared.next_client_id.fetch_add(1, Ordering::Relaxed);
-        let laddr = stream
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
-        let mut client = Client::new(id, peer.to_string(), laddr, self.now_ms, !password_set);
+        let mut client = Client::new(
+            id,
+            peer.to_string(),
+            local.to_string(),
+            self.now_ms,
+            !password_set,
+        );
         client.parser.set_limits(self.limits);
         client.parser.set_auth_required(password_set);
-        self.conns[slot] = Some(Conn {
-            stream,
-            client,
-            want_write: false,
-        });
-        self.by_client_id.insert(id, slot);
+        self.conns[conn] = Some(Conn { client });
+        self.by_client_id.insert(id, conn);
         self.stats().connections.fetch_add(1, Ordering::Relaxed);
         self.stats().clients.fetch_add(1, Ordering::Relaxed);
     }
@@ -344,8 +266,7 @@ impl Worker {
     fn read_conn(&mut self, slot: usize) {
         if self.backpressured() {
             // Leave the bytes in the socket: the commands would only queue
-            // behind full mailboxes. Epoll is edge-triggered, so remember
-            // to read this connection once there is room.
+            // behind full mailboxes. Read this connection once there is room.
             if !self.paused.contains(&slot) {
                 self.paused.push(slot);
             }
@@ -354,42 +275,21 @@ impl Worker {
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
-        let mut closed = false;
-        let mut read_total = 0usize;
-        loop {
-            let query = &mut conn.client.query;
-            let len = query.len();
-            query.resize(len + READ_CHUNK_BYTES, 0);
-            match conn.stream.read(&mut query[len..]) {
-                Ok(0) => {
-                    query.truncate(len);
-                    closed = true;
-                    break;
-                }
-                Ok(read) => {
-                    query.truncate(len + read);
-                    read_total += read;
-                    if read < READ_CHUNK_BYTES {
-                        break;
-                    }
-                }
-                Err(error) => {
-                    query.truncate(len);
-                    if error.kind() == ErrorKind::Interrupted {
-                        continue;
-                    }
-                    closed = error.kind() != ErrorKind::WouldBlock;
-                    break;
-                }
-            }
-        }
+        let before = conn.client.query.len();
+        let status = self
+            .reactor
+            .recv(slot, &mut conn.client.query, RECV_TURN_BYTES);
+        let read = conn.client.query.len() - before;
         self.stats()
             .net_input_bytes
-            .fetch_add(read_total as u64, Ordering::Relaxed);
-        if read_total > 0 {
+            .fetch_add(read as u64, Ordering::Relaxed);
+        if read >= RECV_TURN_BYTES && status == RecvStatus::Open && !self.reread.contains(&slot) {
+            self.reread.push(slot);
+        }
+        if read > 0 {
             self.process_input(slot);
         }
-        if closed {
+        if status == RecvStatus::Closed {
             self.close_conn(slot);
         }
     }
@@ -405,53 +305,25 @@ impl Worker {
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
-        let mut written = 0;
-        let mut failed = false;
-        while written < conn.client.out.len() {
-            match conn.stream.write(&conn.client.out.as_bytes()[written..]) {
-                Ok(0) => {
-                    failed = true;
-                    break;
-                }
-                Ok(n) => written += n,
-                Err(error) if error.kind() == ErrorKind::Interrupted => {}
-                Err(error) if error.kind() == ErrorKind::WouldBlock => break,
-                Err(_) => {
-                    failed = true;
-                    break;
-                }
-            }
-        }
-        conn.client.out.consume(written);
+        let out = conn.client.out.bytes_mut();
+        let before = out.len();
+        let failed = self.reactor.send(slot, out).is_err();
+        let taken = before - out.len();
+        let left = out.len() + self.reactor.unsent(slot);
         self.shared.stats[self.id]
             .net_output_bytes
-            .fetch_add(written as u64, Ordering::Relaxed);
-        let backed_up = !conn.client.out.is_empty();
+            .fetch_add(taken as u64, Ordering::Relaxed);
         // A client that sends but never reads: past the hard limit it is
         // disconnected, as Redis's client-output-buffer-limit does.
-        let over_limit =
-            self.output_limit_bytes > 0 && conn.client.out.len() as u64 > self.output_limit_bytes;
-        if backed_up != conn.want_write {
-            let interest = if backed_up {
-                Interest::READABLE | Interest::WRITABLE
-            } else {
-                Interest::READABLE
-            };
-            let _ = self.poll.registry().reregister(
-                &mut conn.stream,
-                Token(slot + CONN_BASE),
-                interest,
-            );
-            conn.want_write = backed_up;
-        }
-        let done = conn.client.close_after_reply && !backed_up && conn.client.pending.is_empty();
+        let over_limit = self.output_limit_bytes > 0 && left as u64 > self.output_limit_bytes;
+        let done = conn.client.close_after_reply && left == 0 && conn.client.pending.is_empty();
         if failed || done || over_limit {
             self.close_conn(slot);
         }
     }
 
     fn close_conn(&mut self, slot: usize) {
-        let Some(mut conn) = self.conns.get_mut(slot).and_then(Option::take) else {
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::take) else {
             return;
         };
         if conn.client.monitor {
@@ -462,9 +334,8 @@ impl Worker {
                     .store(monitors.len(), Ordering::Relaxed);
             }
         }
-        let _ = self.poll.registry().deregister(&mut conn.stream);
+        self.reactor.close(slot);
         self.by_client_id.remove(&conn.client.id);
-        self.free_slots.push(slot);
         self.stats().clients.fetch_sub(1, Ordering::Relaxed);
     }
 

@@ -1,0 +1,264 @@
+//! The epoll backend, through `mio`: readiness turned into the reactor's
+//! completion-shaped interface. Reads and writes happen in `recv` and
+//! `send`, straight between the socket and the worker's buffers.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+
+use super::{ConnId, ConnOptions, Event, Reactor, RecvStatus, Waker};
+
+/// The wake-up's token.
+const WAKER: Token = Token(0);
+/// Listening sockets' tokens start here.
+const LISTENER_BASE: usize = 1;
+/// Most listening sockets (one per bind address).
+pub const LISTENERS_MAX: usize = 16;
+/// Connection tokens are their id plus this.
+const CONN_BASE: usize = LISTENER_BASE + LISTENERS_MAX;
+/// Bytes asked of one `read` call.
+const READ_CHUNK_BYTES: usize = 16 * 1024;
+/// Readiness events taken per wait.
+const EVENTS_MAX: usize = 1024;
+
+struct MioWake(mio::Waker);
+
+impl shoal_actors::Wake for MioWake {
+    fn wake(&self) {
+        // A failed wake leaves the worker to its next timeout.
+        let _ = self.0.wake();
+    }
+}
+
+struct Conn {
+    stream: TcpStream,
+    /// Whether WRITABLE interest is registered (output backed up).
+    want_write: bool,
+}
+
+/// The epoll reactor of one worker.
+pub struct EpollReactor {
+    poll: Poll,
+    events: Events,
+    listeners: Vec<TcpListener>,
+    conns: Vec<Option<Conn>>,
+    free: Vec<ConnId>,
+    options: ConnOptions,
+}
+
+impl EpollReactor {
+    /// A reactor listening on `listeners`, and the waker for other workers.
+    pub fn new(
+        listeners: Vec<std::net::TcpListener>,
+        options: ConnOptions,
+    ) -> io::Result<(EpollReactor, Waker)> {
+        assert!(listeners.len() <= LISTENERS_MAX, "too many bind addresses");
+        let poll = Poll::new()?;
+        let waker: Waker = Arc::new(MioWake(mio::Waker::new(poll.registry(), WAKER)?));
+        let mut registered = Vec::new();
+        for (index, listener) in listeners.into_iter().enumerate() {
+            listener.set_nonblocking(true)?;
+            let mut listener = TcpListener::from_std(listener);
+            poll.registry().register(
+                &mut listener,
+                Token(LISTENER_BASE + index),
+                Interest::READABLE,
+            )?;
+            registered.push(listener);
+        }
+        let reactor = EpollReactor {
+            poll,
+            events: Events::with_capacity(EVENTS_MAX),
+            listeners: registered,
+            conns: Vec::new(),
+            free: Vec::new(),
+            options,
+        };
+        Ok((reactor, waker))
+    }
+
+    fn accept_all(&mut self, index: usize, events: &mut Vec<Event>) {
+        loop {
+            let Some(listener) = self.listeners.get(index) else {
+                return;
+            };
+            match listener.accept() {
+                Ok((stream, peer)) => {
+                    if let Some(event) = self.add_conn(stream, peer) {
+                        events.push(event);
+                    }
+                }
+                Err(error) if error.kind() == ErrorKind::Interrupted => {}
+                // WouldBlock ends the batch; other errors (EMFILE, ...) end
+                // it too, and the next readiness event tries again.
+                Err(_) => return,
+            }
+        }
+    }
+
+    fn add_conn(&mut self, mut stream: TcpStream, peer: std::net::SocketAddr) -> Option<Event> {
+        let _ = stream.set_nodelay(true);
+        if self.options.keepalive_s > 0 {
+            let keepalive = socket2::TcpKeepalive::new()
+                .with_time(Duration::from_secs(self.options.keepalive_s));
+            let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive);
+        }
+        let local = stream.local_addr().ok()?;
+        let conn = self.free.pop().unwrap_or_else(|| {
+            self.conns.push(None);
+            self.conns.len() - 1
+        });
+        if self
+            .poll
+            .registry()
+            .register(&mut stream, Token(conn + CONN_BASE), Interest::READABLE)
+            .is_err()
+        {
+            self.free.push(conn);
+            return None;
+        }
+        self.conns[conn] = Some(Conn {
+            stream,
+            want_write: false,
+        });
+        Some(Event::Accepted { conn, peer, local })
+    }
+
+    fn conn(&mut self, conn: ConnId) -> Option<&mut Conn> {
+        self.conns.get_mut(conn).and_then(Option::as_mut)
+    }
+}
+
+impl Reactor for EpollReactor {
+    fn name(&self) -> &'static str {
+        "epoll"
+    }
+
+    fn poll(&mut self, timeout: Option<Duration>, events: &mut Vec<Event>) -> io::Result<()> {
+        match self.poll.poll(&mut self.events, timeout) {
+            Ok(()) => {}
+            Err(error) if error.kind() == ErrorKind::Interrupted => return Ok(()),
+            Err(error) => return Err(error),
+        }
+        let ready: Vec<(Token, bool, bool)> = self
+            .events
+            .iter()
+            .map(|event| {
+                let readable = event.is_readable() || event.is_read_closed() || event.is_error();
+                (event.token(), readable, event.is_writable())
+            })
+            .collect();
+        for (token, readable, writable) in ready {
+            match token {
+                WAKER => {}
+                Token(token) if token < CONN_BASE => self.accept_all(token - LISTENER_BASE, events),
+                Token(token) => {
+                    let conn = token - CONN_BASE;
+                    if readable {
+                        events.push(Event::Readable { conn });
+                    }
+                    if writable {
+                        events.push(Event::Writable { conn });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn recv(&mut self, conn: ConnId, buf: &mut Vec<u8>, limit: usize) -> RecvStatus {
+        let Some(conn) = self.conn(conn) else {
+            return RecvStatus::Closed;
+        };
+        let mut received = 0;
+        loop {
+            let len = buf.len();
+            buf.resize(len + READ_CHUNK_BYTES, 0);
+            match conn.stream.read(&mut buf[len..]) {
+                Ok(0) => {
+                    buf.truncate(len);
+                    return RecvStatus::Closed;
+                }
+                Ok(read) => {
+                    buf.truncate(len + read);
+                    received += read;
+                    // Epoll is edge-triggered: a short read means drained.
+                    // Past the limit, the caller comes back (it marks the
+                    // connection for another read) rather than hogging.
+                    if read < READ_CHUNK_BYTES || received >= limit {
+                        return RecvStatus::Open;
+                    }
+                }
+                Err(error) => {
+                    buf.truncate(len);
+                    match error.kind() {
+                        ErrorKind::Interrupted => {}
+                        ErrorKind::WouldBlock => return RecvStatus::Open,
+                        _ => return RecvStatus::Closed,
+                    }
+                }
+            }
+        }
+    }
+
+    fn send(&mut self, id: ConnId, out: &mut Vec<u8>) -> io::Result<()> {
+        let registry_token = Token(id + CONN_BASE);
+        let Some(conn) = self.conns.get_mut(id).and_then(Option::as_mut) else {
+            return Err(io::Error::from(ErrorKind::NotConnected));
+        };
+        let mut written = 0;
+        let mut result = Ok(());
+        while written < out.len() {
+            match conn.stream.write(&out[written..]) {
+                Ok(0) => {
+                    result = Err(io::Error::from(ErrorKind::WriteZero));
+                    break;
+                }
+                Ok(n) => written += n,
+                Err(error) if error.kind() == ErrorKind::Interrupted => {}
+                Err(error) if error.kind() == ErrorKind::WouldBlock => break,
+                Err(error) => {
+                    result = Err(error);
+                    break;
+                }
+            }
+        }
+        out.drain(..written);
+        let backed_up = !out.is_empty() && result.is_ok();
+        if backed_up != conn.want_write {
+            let interest = if backed_up {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            let _ = self
+                .poll
+                .registry()
+                .reregister(&mut conn.stream, registry_token, interest);
+            conn.want_write = backed_up;
+        }
+        result
+    }
+
+    fn unsent(&self, _conn: ConnId) -> usize {
+        // Epoll writes synchronously: nothing is held inside the reactor.
+        0
+    }
+
+    fn close(&mut self, conn: ConnId) {
+        if let Some(mut closing) = self.conns.get_mut(conn).and_then(Option::take) {
+            let _ = self.poll.registry().deregister(&mut closing.stream);
+            self.free.push(conn);
+        }
+    }
+
+    fn stop_accepting(&mut self) {
+        for listener in &mut self.listeners {
+            let _ = self.poll.registry().deregister(listener);
+        }
+        self.listeners.clear();
+    }
+}
