@@ -47,6 +47,9 @@ pub struct EpollReactor {
     conns: Vec<Option<Conn>>,
     free: Vec<ConnId>,
     options: ConnOptions,
+    /// Reads land here first: reading straight into the worker's buffer
+    /// would mean zero-filling its spare room before every read.
+    scratch: Box<[u8]>,
 }
 
 impl EpollReactor {
@@ -76,6 +79,7 @@ impl EpollReactor {
             conns: Vec::new(),
             free: Vec::new(),
             options,
+            scratch: vec![0; READ_CHUNK_BYTES].into_boxed_slice(),
         };
         Ok((reactor, waker))
     }
@@ -126,10 +130,6 @@ impl EpollReactor {
         });
         Some(Event::Accepted { conn, peer, local })
     }
-
-    fn conn(&mut self, conn: ConnId) -> Option<&mut Conn> {
-        self.conns.get_mut(conn).and_then(Option::as_mut)
-    }
 }
 
 impl Reactor for EpollReactor {
@@ -170,36 +170,28 @@ impl Reactor for EpollReactor {
     }
 
     fn recv(&mut self, conn: ConnId, buf: &mut Vec<u8>, limit: usize) -> RecvStatus {
-        let Some(conn) = self.conn(conn) else {
+        let Some(open) = self.conns.get_mut(conn).and_then(Option::as_mut) else {
             return RecvStatus::Closed;
         };
         let mut received = 0;
         loop {
-            let len = buf.len();
-            buf.resize(len + READ_CHUNK_BYTES, 0);
-            match conn.stream.read(&mut buf[len..]) {
-                Ok(0) => {
-                    buf.truncate(len);
-                    return RecvStatus::Closed;
-                }
+            match open.stream.read(&mut self.scratch) {
+                Ok(0) => return RecvStatus::Closed,
                 Ok(read) => {
-                    buf.truncate(len + read);
+                    buf.extend_from_slice(&self.scratch[..read]);
                     received += read;
                     // Epoll is edge-triggered: a short read means drained.
                     // Past the limit, the caller comes back (it marks the
                     // connection for another read) rather than hogging.
-                    if read < READ_CHUNK_BYTES || received >= limit {
+                    if read < self.scratch.len() || received >= limit {
                         return RecvStatus::Open;
                     }
                 }
-                Err(error) => {
-                    buf.truncate(len);
-                    match error.kind() {
-                        ErrorKind::Interrupted => {}
-                        ErrorKind::WouldBlock => return RecvStatus::Open,
-                        _ => return RecvStatus::Closed,
-                    }
-                }
+                Err(error) => match error.kind() {
+                    ErrorKind::Interrupted => {}
+                    ErrorKind::WouldBlock => return RecvStatus::Open,
+                    _ => return RecvStatus::Closed,
+                },
             }
         }
     }

@@ -61,14 +61,42 @@ impl Db {
         entry.expire_at_ms != 0 && entry.expire_at_ms <= now_ms
     }
 
+    /// Removes the entry at `index`, keeping the volatile set in step.
+    fn remove_index(&mut self, index: usize) -> Option<(Key, Entry)> {
+        let (key, entry) = self.entries.swap_remove_index(index)?;
+        if entry.expire_at_ms != 0 {
+            self.volatile.swap_remove(&*key);
+        }
+        Some((key, entry))
+    }
+
+    /// The position of `key` if it is live; an expired key is removed on
+    /// the way (one hash lookup either way).
+    fn live_index(&mut self, key: &[u8], now_ms: u64, stats: &mut ExpiryStats) -> Option<usize> {
+        let index = self.entries.get_index_of(key)?;
+        let expired = self
+            .entries
+            .get_index(index)
+            .is_some_and(|(_, entry)| Self::is_expired(entry, now_ms));
+        if expired {
+            self.remove_index(index);
+            stats.expired_keys += 1;
+            return None;
+        }
+        Some(index)
+    }
+
     /// Removes `key` if its time has passed; returns whether it did.
     pub fn expire_if_due(&mut self, key: &[u8], now_ms: u64, stats: &mut ExpiryStats) -> bool {
+        let Some(index) = self.entries.get_index_of(key) else {
+            return false;
+        };
         let due = self
             .entries
-            .get(key)
-            .is_some_and(|entry| Self::is_expired(entry, now_ms));
+            .get_index(index)
+            .is_some_and(|(_, entry)| Self::is_expired(entry, now_ms));
         if due {
-            self.remove(key);
+            self.remove_index(index);
             stats.expired_keys += 1;
         }
         due
@@ -81,10 +109,8 @@ impl Db {
         now_ms: u64,
         stats: &mut ExpiryStats,
     ) -> Option<&mut Entry> {
-        if self.expire_if_due(key, now_ms, stats) {
-            return None;
-        }
-        let entry = self.entries.get_mut(key)?;
+        let index = self.live_index(key, now_ms, stats)?;
+        let (_, entry) = self.entries.get_index_mut(index)?;
         entry.accessed_s = seconds_clock(now_ms);
         Some(entry)
     }
@@ -92,7 +118,11 @@ impl Db {
     /// Stores `value` under `key`, dropping any expiry unless `keep_ttl`.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now_ms: u64) {
         let accessed_s = seconds_clock(now_ms);
-        match self.entries.get_mut(key) {
+        let existing = self.entries.get_index_of(key);
+        match existing
+            .and_then(|index| self.entries.get_index_mut(index))
+            .map(|(_, entry)| entry)
+        {
             Some(entry) => {
                 entry.value = value;
                 entry.accessed_s = accessed_s;

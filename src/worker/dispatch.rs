@@ -10,6 +10,8 @@ use crate::cmd::{self, table, table::SubcommandSpec, CommandSpec, Exec, ShardCtx
 use crate::slot::key_shard;
 use std::time::Instant;
 
+use super::shared::bump;
+
 /// Redis's text for an unknown command: the name, then the first
 /// arguments, quoted, up to 128 bytes in all.
 pub fn unknown_command_error(args: &[&[u8]]) -> Vec<u8> {
@@ -142,9 +144,7 @@ impl Worker {
             Checked::Run(spec) => spec,
             Checked::Reject(message) => {
                 client.reply_now(|out| out.error(&message));
-                self.shared.stats[self.id]
-                    .errors
-                    .fetch_add(1, Ordering::Relaxed);
+                bump(&self.shared.stats[self.id].errors, 1);
                 return true;
             }
         };
@@ -169,9 +169,9 @@ impl Worker {
         let elapsed_us = started.elapsed().as_micros() as u64;
         let stats = &self.shared.stats[self.id];
         let index = table::index_of(spec);
-        stats.commands.fetch_add(1, Ordering::Relaxed);
-        stats.calls[index].fetch_add(1, Ordering::Relaxed);
-        stats.usec[index].fetch_add(elapsed_us, Ordering::Relaxed);
+        bump(&stats.commands, 1);
+        bump(&stats.calls[index], 1);
+        bump(&stats.usec[index], elapsed_us);
         let threshold_us = self.shared.slowlog_threshold_us.load(Ordering::Relaxed);
         if threshold_us >= 0 && elapsed_us as i64 >= threshold_us {
             self.record_slow(slot, args, elapsed_us);
@@ -299,8 +299,10 @@ impl Worker {
         }
         if let Some(spec) = spec {
             let elapsed_us = started.elapsed().as_micros() as u64;
-            self.shared.stats[self.id].usec[table::index_of(spec)]
-                .fetch_add(elapsed_us, Ordering::Relaxed);
+            bump(
+                &self.shared.stats[self.id].usec[table::index_of(spec)],
+                elapsed_us,
+            );
         }
         out.take_bytes()
     }

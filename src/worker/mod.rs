@@ -226,7 +226,7 @@ impl Worker {
                 )
             });
         if self.shared.connected_clients() >= max_clients {
-            self.stats().rejected.fetch_add(1, Ordering::Relaxed);
+            shared::bump(&self.stats().rejected, 1);
             let _ = self.reactor.send(
                 conn,
                 &mut b"-ERR max number of clients reached\r\n".to_vec(),
@@ -253,7 +253,7 @@ impl Worker {
         client.parser.set_auth_required(password_set);
         self.conns[conn] = Some(Conn { client });
         self.by_client_id.insert(id, conn);
-        self.stats().connections.fetch_add(1, Ordering::Relaxed);
+        shared::bump(&self.stats().connections, 1);
         self.stats().clients.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -280,9 +280,7 @@ impl Worker {
             .reactor
             .recv(slot, &mut conn.client.query, RECV_TURN_BYTES);
         let read = conn.client.query.len() - before;
-        self.stats()
-            .net_input_bytes
-            .fetch_add(read as u64, Ordering::Relaxed);
+        shared::bump(&self.stats().net_input_bytes, read as u64);
         if read >= RECV_TURN_BYTES && status == RecvStatus::Open && !self.reread.contains(&slot) {
             self.reread.push(slot);
         }
@@ -310,9 +308,7 @@ impl Worker {
         let failed = self.reactor.send(slot, out).is_err();
         let taken = before - out.len();
         let left = out.len() + self.reactor.unsent(slot);
-        self.shared.stats[self.id]
-            .net_output_bytes
-            .fetch_add(taken as u64, Ordering::Relaxed);
+        shared::bump(&self.shared.stats[self.id].net_output_bytes, taken as u64);
         // A client that sends but never reads: past the hard limit it is
         // disconnected, as Redis's client-output-buffer-limit does.
         let over_limit = self.output_limit_bytes > 0 && left as u64 > self.output_limit_bytes;

@@ -55,6 +55,16 @@ impl WorkerStats {
     }
 }
 
+/// Adds `amount` to a counter only its own worker writes: a load and a
+/// store, no atomic read-modify-write on the command path.
+#[inline]
+pub fn bump(counter: &AtomicU64, amount: u64) {
+    counter.store(
+        counter.load(Ordering::Relaxed).wrapping_add(amount),
+        Ordering::Relaxed,
+    );
+}
+
 /// State shared by every worker.
 pub struct Shared {
     /// The configuration (CONFIG GET/SET).
