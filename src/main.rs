@@ -15,7 +15,23 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc v3's `mi_option_purge_delay` (its position in `mi_option_e`;
+/// the Rust bindings do not name it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Returns freed memory to the OS promptly: with mimalloc's default delay a
+/// keyspace that grew by doubling its tables keeps the old tables' pages,
+/// which showed as 45% more RSS than Redis for 1,000,000 keys. (The arena
+/// commit default is compiled in: see .cargo/config.toml.)
+fn tune_allocator() {
+    // SAFETY: mi_option_set only stores an option value, read by mimalloc
+    // each time it considers purging; the option exists in v3, which this
+    // crate builds.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
+}
+
 fn main() -> ExitCode {
+    tune_allocator();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("-v" | "--version") => {

@@ -188,7 +188,7 @@ def main():
 
     print(f"| pipeline | test | shoal ops/s | redis ops/s | ratio | shoal p50/p99 ms | redis p50/p99 ms | shoal CPU us/op | redis CPU us/op | CPU ratio |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for pipeline in [int(p) for p in args.pipelines.split(",")]:
+    for pipeline in [int(p) for p in args.pipelines.split(",")] if args.rounds > 0 else []:
         cpu = {name: statistics.median(results[(name, pipeline, "cpu")]) for name in servers}
         for test in sorted({key[2] for key in results if key[1] == pipeline and key[2] != "cpu"}):
             med = {
