@@ -51,6 +51,9 @@ pub struct Client {
     pub last_command: &'static str,
     /// In MONITOR mode: it receives every command the server runs.
     pub monitor: bool,
+    /// Parsing is paused until every awaited reply is in: a command that
+    /// spans shards (or every shard) is a barrier in the pipeline.
+    pub stalled: bool,
 }
 
 impl Client {
@@ -74,6 +77,7 @@ impl Client {
             last_active_ms: now_ms,
             last_command: "NULL",
             monitor: false,
+            stalled: false,
         }
     }
 

@@ -400,6 +400,14 @@ impl<'b> Requests<'_, 'b> {
         }
     }
 
+    /// Bytes of the buffer consumed so far: every command yielded and every
+    /// skipped empty request. A caller that stops before handling the last
+    /// command it was given can note this first and drain only that much;
+    /// the next parse starts cleanly at that command.
+    pub fn consumed(&self) -> usize {
+        self.parser.consumed
+    }
+
     /// Splits the first `len` bytes off the unparsed rest.
     fn take_front(&mut self, len: usize) -> &'b mut [u8] {
         let (front, rest) = std::mem::take(&mut self.rest).split_at_mut(len);

@@ -196,7 +196,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     // connection
     cmd!("ping", -1, &["fast", "sentinel"], 0, 0, 0, &["@fast", "@connection"], L(Local::Ping), "connection", "Returns the server's liveliness response."),
     cmd!("echo", 2, &["fast"], 0, 0, 0, &["@fast", "@connection"], L(Local::Echo), "connection", "Returns the given string."),
-    cmd!("quit", -1, &["allow_busy", "noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], 0, 0, 0, &["@fast", "@connection"], L(Local::Quit), "connection", "Closes the connection."),
+    cmd!("quit", -1, &["allow_busy", "noscript", "loading", "stale", "fast", "no_auth"], 0, 0, 0, &["@fast", "@connection"], L(Local::Quit), "connection", "Closes the connection."),
     cmd!("select", 2, &["loading", "stale", "fast"], 0, 0, 0, &["@fast", "@connection"], L(Local::Select), "connection", "Changes the selected database."),
     cmd!("hello", -1, &["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"], 0, 0, 0, &["@fast", "@connection"], L(Local::Hello), "connection", "Handshakes with the Redis server."),
     cmd!("auth", -2, &["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"], 0, 0, 0, &["@fast", "@connection"], L(Local::Auth), "connection", "Authenticates the connection."),

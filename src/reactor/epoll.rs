@@ -35,6 +35,8 @@ impl shoal_actors::Wake for MioWake {
 
 struct Conn {
     stream: TcpStream,
+    /// The peer shut its side (or the socket failed): read to the end.
+    hung_up: bool,
     /// Whether WRITABLE interest is registered (output backed up).
     want_write: bool,
 }
@@ -126,6 +128,7 @@ impl EpollReactor {
         }
         self.conns[conn] = Some(Conn {
             stream,
+            hung_up: false,
             want_write: false,
         });
         Some(Event::Accepted { conn, peer, local })
@@ -143,20 +146,30 @@ impl Reactor for EpollReactor {
             Err(error) if error.kind() == ErrorKind::Interrupted => return Ok(()),
             Err(error) => return Err(error),
         }
-        let ready: Vec<(Token, bool, bool)> = self
+        let ready: Vec<(Token, bool, bool, bool)> = self
             .events
             .iter()
             .map(|event| {
-                let readable = event.is_readable() || event.is_read_closed() || event.is_error();
-                (event.token(), readable, event.is_writable())
+                let hung_up = event.is_read_closed() || event.is_error();
+                (
+                    event.token(),
+                    event.is_readable() || hung_up,
+                    hung_up,
+                    event.is_writable(),
+                )
             })
             .collect();
-        for (token, readable, writable) in ready {
+        for (token, readable, hung_up, writable) in ready {
             match token {
                 WAKER => {}
                 Token(token) if token < CONN_BASE => self.accept_all(token - LISTENER_BASE, events),
                 Token(token) => {
                     let conn = token - CONN_BASE;
+                    if hung_up {
+                        if let Some(open) = self.conns.get_mut(conn).and_then(Option::as_mut) {
+                            open.hung_up = true;
+                        }
+                    }
                     if readable {
                         events.push(Event::Readable { conn });
                     }
@@ -180,10 +193,11 @@ impl Reactor for EpollReactor {
                 Ok(read) => {
                     buf.extend_from_slice(&self.scratch[..read]);
                     received += read;
-                    // Epoll is edge-triggered: a short read means drained.
-                    // Past the limit, the caller comes back (it marks the
-                    // connection for another read) rather than hogging.
-                    if read < self.scratch.len() || received >= limit {
+                    // Epoll is edge-triggered: a short read means drained,
+                    // unless the peer also hung up, whose end-of-stream
+                    // will not be reported again: read on to it. Past the
+                    // limit the caller comes back rather than hogging.
+                    if (read < self.scratch.len() && !open.hung_up) || received >= limit {
                         return RecvStatus::Open;
                     }
                 }

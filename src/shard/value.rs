@@ -21,7 +21,7 @@ impl Value {
         match self {
             Value::Str(StrValue::Int(_)) => "int",
             Value::Str(StrValue::Raw(bytes)) if bytes.len() <= EMBSTR_MAX_BYTES => "embstr",
-            Value::Str(StrValue::Raw(_)) => "raw",
+            Value::Str(StrValue::Raw(_) | StrValue::Edited(_)) => "raw",
         }
     }
 
@@ -43,6 +43,9 @@ pub enum StrValue {
     Int(i64),
     /// Any other bytes.
     Raw(Vec<u8>),
+    /// Bytes built or changed in place (APPEND, SETRANGE), which Redis
+    /// keeps in its `raw` encoding whatever their length.
+    Edited(Vec<u8>),
 }
 
 impl StrValue {
@@ -60,7 +63,7 @@ impl StrValue {
     pub fn len(&self) -> usize {
         match self {
             StrValue::Int(value) => itoa::Buffer::new().format(*value).len(),
-            StrValue::Raw(bytes) => bytes.len(),
+            StrValue::Raw(bytes) | StrValue::Edited(bytes) => bytes.len(),
         }
     }
 
@@ -68,7 +71,7 @@ impl StrValue {
     pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
         match self {
             StrValue::Int(value) => f(itoa::Buffer::new().format(*value).as_bytes()),
-            StrValue::Raw(bytes) => f(bytes),
+            StrValue::Raw(bytes) | StrValue::Edited(bytes) => f(bytes),
         }
     }
 
@@ -79,12 +82,14 @@ impl StrValue {
 
     /// The string as raw bytes for in-place edits (APPEND, SETRANGE).
     pub fn make_raw(&mut self) -> &mut Vec<u8> {
-        if let StrValue::Int(value) = *self {
-            *self = StrValue::Raw(itoa::Buffer::new().format(value).as_bytes().to_vec());
-        }
+        let bytes = match std::mem::replace(self, StrValue::Int(0)) {
+            StrValue::Int(value) => itoa::Buffer::new().format(value).as_bytes().to_vec(),
+            StrValue::Raw(bytes) | StrValue::Edited(bytes) => bytes,
+        };
+        *self = StrValue::Edited(bytes);
         match self {
-            StrValue::Raw(bytes) => bytes,
-            StrValue::Int(_) => unreachable!("converted to raw above"),
+            StrValue::Edited(bytes) => bytes,
+            _ => unreachable!("set to Edited above"),
         }
     }
 }

@@ -131,7 +131,7 @@ pub fn command(client: &mut Client, args: &[&[u8]]) {
             "GETKEYS <full-command>",
             "    Return the keys from a full Redis command.",
             "HELP",
-            "    Print this help.",
+            "    Prints this help.",
         ];
         client.reply_now(|out| {
             out.array(lines.len());

@@ -64,7 +64,7 @@ pub fn config(client: &mut Client, args: &[&[u8]], shared: &Shared) {
             "RESETSTAT",
             "    Reset statistics reported by the INFO command.",
             "HELP",
-            "    Print this help.",
+            "    Prints this help.",
         ];
         client.reply_now(|out| {
             out.array(lines.len());

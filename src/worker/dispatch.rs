@@ -6,6 +6,7 @@ use shoal_protocol::ReplyEncoder;
 
 use super::msg::{Msg, Origin};
 use super::Worker;
+use crate::cmd::args::is;
 use crate::cmd::{self, table, table::SubcommandSpec, CommandSpec, Exec, ShardCtx};
 use crate::slot::key_shard;
 use std::time::Instant;
@@ -93,19 +94,41 @@ impl Worker {
             conn.client.query.clear();
             return;
         }
+        if conn.client.stalled {
+            return;
+        }
         let mut query = std::mem::take(&mut conn.client.query);
         let mut parser = std::mem::take(&mut conn.client.parser);
         let mut close = false;
+        let mut over_limit = false;
+        let mut stop_at = None;
         {
             let mut requests = parser.parse(&mut query);
-            while let Some(request) = requests.next_command() {
+            loop {
+                let before = requests.consumed();
+                let Some(request) = requests.next_command() else {
+                    break;
+                };
                 match request {
-                    Ok(command) => {
-                        if !self.dispatch(slot, command.args()) {
+                    Ok(command) => match self.dispatch(slot, command.args()) {
+                        Flow::Continue if self.over_output_limit(slot) => {
+                            over_limit = true;
+                            break;
+                        }
+                        Flow::Continue => {}
+                        Flow::Close => {
                             close = true;
                             break;
                         }
-                    }
+                        Flow::StallBefore => {
+                            stop_at = Some(before);
+                            break;
+                        }
+                        Flow::StallAfter => {
+                            stop_at = Some(requests.consumed());
+                            break;
+                        }
+                    },
                     Err(error) => {
                         if let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) {
                             conn.client.reply_now(|out| out.protocol_error(&error));
@@ -116,7 +139,13 @@ impl Worker {
                 }
             }
         }
-        let consumed = parser.consumed();
+        if over_limit {
+            // A client that sends but never reads: closed at once, its
+            // output dropped, as Redis's client-output-buffer-limit does.
+            self.close_conn(slot);
+            return;
+        }
+        let consumed = stop_at.unwrap_or_else(|| parser.consumed());
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
@@ -126,17 +155,28 @@ impl Worker {
         } else {
             query.drain(..consumed);
         }
+        conn.client.stalled = stop_at.is_some();
         conn.client.query = query;
         conn.client.parser = parser;
         self.mark_dirty(slot);
     }
 
-    /// Runs one command for the client in `slot`; false when the connection
-    /// is to close after its replies.
-    fn dispatch(&mut self, slot: usize, args: &[&[u8]]) -> bool {
+    /// Whether the client's unsent replies passed the hard output limit.
+    fn over_output_limit(&self, slot: usize) -> bool {
+        self.output_limit_bytes > 0
+            && self
+                .conns
+                .get(slot)
+                .and_then(Option::as_ref)
+                .is_some_and(|conn| conn.client.out.len() as u64 > self.output_limit_bytes)
+    }
+
+    /// Runs one command for the client in `slot`.
+    fn dispatch(&mut self, slot: usize, args: &[&[u8]]) -> Flow {
         let now_ms = self.now_ms;
+        let workers = self.shared.workers;
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
-            return false;
+            return Flow::Close;
         };
         let client = &mut conn.client;
         client.last_active_ms = now_ms;
@@ -145,9 +185,24 @@ impl Worker {
             Checked::Reject(message) => {
                 client.reply_now(|out| out.error(&message));
                 bump(&self.shared.stats[self.id].errors, 1);
-                return true;
+                return Flow::Continue;
             }
         };
+        // Commands over several or all shards are barriers in the pipeline:
+        // they wait for this client's earlier replies, and later commands
+        // wait for them, so a pipeline behaves as if run one by one.
+        let placement = match spec.exec {
+            Exec::Shard(_) => key_placement(spec, args, workers),
+            _ => KeyPlacement::Keyless,
+        };
+        let barrier = match spec.exec {
+            Exec::FanOut(_) => true,
+            Exec::Shard(_) => placement == KeyPlacement::Many,
+            Exec::Local(local) => is_fan_out_local(local, args),
+        };
+        if barrier && !client.pending.is_empty() {
+            return Flow::StallBefore;
+        }
         client.last_command = spec.name;
         if self.shared.monitor_count.load(Ordering::Relaxed) > 0
             && !matches!(spec.exec, Exec::Local(cmd::Local::Monitor))
@@ -162,7 +217,7 @@ impl Worker {
                 true
             }
             Exec::Shard(handler) => {
-                self.route(slot, spec, handler, args);
+                self.route(slot, spec, handler, args, placement);
                 true
             }
         };
@@ -176,7 +231,16 @@ impl Worker {
         if threshold_us >= 0 && elapsed_us as i64 >= threshold_us {
             self.record_slow(slot, args, elapsed_us);
         }
-        keep_open
+        let awaiting = self
+            .conns
+            .get(slot)
+            .and_then(Option::as_ref)
+            .is_some_and(|conn| !conn.client.pending.is_empty());
+        match (keep_open, barrier && awaiting) {
+            (false, _) => Flow::Close,
+            (true, true) => Flow::StallAfter,
+            (true, false) => Flow::Continue,
+        }
     }
 
     fn record_slow(&mut self, slot: usize, args: &[&[u8]], elapsed_us: u64) {
@@ -203,21 +267,15 @@ impl Worker {
         spec: &'static CommandSpec,
         handler: cmd::table::ShardHandler,
         args: &[&[u8]],
+        placement: KeyPlacement,
     ) {
-        let workers = self.shared.workers;
         let now_ms = self.now_ms;
         let positions = command_key_positions(spec, args);
-        let mut target: Option<usize> = None;
-        let mut spans_shards = false;
-        for &position in &positions {
-            let shard = key_shard(args[position], workers);
-            match target {
-                None => target = Some(shard),
-                Some(first) if first != shard => spans_shards = true,
-                Some(_) => {}
-            }
-        }
-        let target = target.unwrap_or(self.id);
+        let (target, spans_shards) = match placement {
+            KeyPlacement::Keyless => (self.id, false),
+            KeyPlacement::One(shard) => (shard, false),
+            KeyPlacement::Many => (self.id, true),
+        };
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
@@ -272,6 +330,12 @@ impl Worker {
         };
         if let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) {
             conn.client.fill(origin.seq, bytes);
+            // A client stalled behind a pipeline barrier parses on once
+            // nothing is awaited.
+            if conn.client.stalled && conn.client.pending.is_empty() {
+                conn.client.stalled = false;
+                self.resume.push(slot);
+            }
             self.mark_dirty(slot);
         }
     }
@@ -376,6 +440,54 @@ impl Worker {
             conn.client.out.raw(line);
             self.mark_dirty(slot);
         }
+    }
+}
+
+/// What running a command next does to the client's pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Go on with the next command.
+    Continue,
+    /// Stop: the connection closes after its replies.
+    Close,
+    /// Stop before this command (it was not run): it is a barrier and
+    /// earlier replies are still awaited.
+    StallBefore,
+    /// Stop after this barrier command until its reply is in.
+    StallAfter,
+}
+
+/// Where a command's keys live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPlacement {
+    /// It has no keys: it runs on the home shard.
+    Keyless,
+    /// Every key is on this shard.
+    One(usize),
+    /// Its keys span shards: the multi-shard coordinator runs it.
+    Many,
+}
+
+/// Where the keys of a shard command live.
+pub fn key_placement(spec: &CommandSpec, args: &[&[u8]], workers: usize) -> KeyPlacement {
+    let mut placement = KeyPlacement::Keyless;
+    for &position in &command_key_positions(spec, args) {
+        let shard = key_shard(args[position], workers);
+        placement = match placement {
+            KeyPlacement::Keyless => KeyPlacement::One(shard),
+            KeyPlacement::One(first) if first == shard => placement,
+            _ => return KeyPlacement::Many,
+        };
+    }
+    placement
+}
+
+/// Home-worker commands that gather from every worker.
+fn is_fan_out_local(local: cmd::Local, args: &[&[u8]]) -> bool {
+    match local {
+        cmd::Local::Info => true,
+        cmd::Local::Client => args.len() >= 2 && (is(args[1], "LIST") || is(args[1], "KILL")),
+        _ => false,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use shoal_protocol::ReplyEncoder;
 
-use super::msg::{Origin, PartRequest, PartResult};
+use super::msg::{Msg, Origin, PartRequest, PartResult};
 use super::Worker;
 use crate::cmd::args::is;
 use crate::cmd::errors;
@@ -13,6 +13,30 @@ use crate::cmd::FanOut;
 /// Bits of a SCAN cursor that name the shard; the rest is the position.
 const SCAN_SHARD_BITS: u32 = 10;
 const _: () = assert!(1 << SCAN_SHARD_BITS >= shoal_actors::MAX_WORKERS);
+
+/// Parses a SCAN cursor as Redis's `strtoul` does: optional sign (a
+/// negative value wraps), decimal digits, nothing else; empty means 0.
+fn parse_cursor(text: &[u8]) -> Option<u64> {
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, text),
+    };
+    if !digits.iter().all(u8::is_ascii_digit) || (digits.is_empty() && !text.is_empty()) {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for &digit in digits {
+        value = value
+            .checked_mul(10)?
+            .checked_add(u64::from(digit - b'0'))?;
+    }
+    Some(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
+}
 
 /// What a fan-out is gathering.
 #[derive(Debug)]
@@ -59,6 +83,20 @@ pub struct FanOutState {
     remaining: usize,
     gather: Gather,
     resp: shoal_protocol::RespVersion,
+    /// For a held fan-out: the request, the shards still to visit (in
+    /// ascending order) and those held so far.
+    held: Option<HeldVisit>,
+}
+
+/// A fan-out that visits shards one by one, holding each, so that its parts
+/// see one consistent state (a multi-shard command is either wholly before
+/// or wholly after it).
+#[derive(Debug)]
+pub struct HeldVisit {
+    request: PartRequest,
+    db: usize,
+    to_visit: std::collections::VecDeque<usize>,
+    visited: Vec<usize>,
 }
 
 impl Worker {
@@ -100,15 +138,9 @@ impl Worker {
                 )
             }
             FanOut::Scan => {
-                let cursor = match std::str::from_utf8(args[1])
-                    .ok()
-                    .and_then(|text| text.parse::<u64>().ok())
-                {
-                    Some(cursor) => cursor,
-                    None => {
-                        client.reply_now(|out| out.error(b"ERR invalid cursor"));
-                        return;
-                    }
+                let Some(cursor) = parse_cursor(args[1]) else {
+                    client.reply_now(|out| out.error(b"ERR invalid cursor"));
+                    return;
                 };
                 let options = match parse_scan_options(&args[2..]) {
                     Ok(options) => options,
@@ -164,22 +196,67 @@ impl Worker {
             seq: client.await_reply(),
         };
         let resp = client.resp();
+        // Reading or emptying whole databases across shards needs one
+        // consistent cut; gathering per-worker facts does not.
+        let consistent = self.shared.workers > 1
+            && matches!(
+                request,
+                PartRequest::DbSize
+                    | PartRequest::Keys(_)
+                    | PartRequest::Flush(_)
+                    | PartRequest::RandomKey(_)
+            );
+        let remaining = shards.len();
+        if consistent {
+            let mut to_visit: std::collections::VecDeque<usize> = shards.into();
+            let first = to_visit.pop_front().expect("every fan-out visits a shard");
+            let held = HeldVisit {
+                request: request.clone(),
+                db,
+                to_visit,
+                visited: vec![first],
+            };
+            self.fanouts.insert(
+                token,
+                FanOutState {
+                    origin,
+                    remaining,
+                    gather,
+                    resp,
+                    held: Some(held),
+                },
+            );
+            self.deliver(
+                first,
+                Msg::Part {
+                    from: self.id,
+                    token,
+                    db,
+                    request,
+                    hold: true,
+                },
+            );
+            return;
+        }
         self.fanouts.insert(
             token,
             FanOutState {
                 origin,
-                remaining: shards.len(),
+                remaining,
                 gather,
                 resp,
+                held: None,
             },
         );
         for shard in shards {
             self.deliver(
                 shard,
-                super::msg::Msg::Part {
+                Msg::Part {
+                    from: self.id,
                     token,
                     db,
                     request: request.clone(),
+                    hold: false,
                 },
             );
         }
@@ -220,6 +297,28 @@ impl Worker {
             return;
         };
         state.remaining -= 1;
+        let mut next_visit = None;
+        if let Some(held) = state.held.as_mut() {
+            if let Some(next) = held.to_visit.pop_front() {
+                held.visited.push(next);
+                next_visit = Some((next, held.db, held.request.clone()));
+            }
+        }
+        if let Some((next, db, request)) = next_visit {
+            self.deliver(
+                next,
+                Msg::Part {
+                    from: self.id,
+                    token,
+                    db,
+                    request,
+                    hold: true,
+                },
+            );
+        }
+        let Some(state) = self.fanouts.get_mut(&token) else {
+            return;
+        };
         match (&mut state.gather, result) {
             (Gather::Sum(total), PartResult::Count(count)) => *total += count,
             (Gather::Killed { count: total, .. }, PartResult::Count(count)) => *total += count,
@@ -268,6 +367,17 @@ impl Worker {
             return;
         }
         let state = self.fanouts.remove(&token).expect("present above");
+        if let Some(held) = &state.held {
+            for &shard in &held.visited {
+                self.deliver(
+                    shard,
+                    Msg::Release {
+                        token,
+                        from: self.id,
+                    },
+                );
+            }
+        }
         let mut out = ReplyEncoder::new(state.resp);
         match state.gather {
             Gather::Sum(total) => out.integer(total as i64),

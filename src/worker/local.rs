@@ -221,10 +221,10 @@ impl super::Shared {
 
 fn select(client: &mut Client, args: &[&[u8]], databases: usize) {
     match int_arg(args[1]) {
-        Ok(index) if i32::try_from(index).is_err() => {
-            client.reply_now(|out| out.error(b"ERR invalid DB index"))
-        }
-        Err(_) => client.reply_now(|out| out.error(b"ERR invalid DB index")),
+        Ok(index) if i32::try_from(index).is_err() => client.reply_now(|out| {
+            out.error(b"ERR value is out of range, value must between -2147483648 and 2147483647")
+        }),
+        Err(message) => client.reply_now(|out| out.error(message)),
         Ok(index) if index < 0 || index as usize >= databases => {
             client.reply_now(|out| out.error(errors::DB_INDEX))
         }
@@ -309,7 +309,7 @@ fn hello(client: &mut Client, args: &[&[u8]], password: &str, _worker: usize) {
     }
     if !client.authenticated {
         return client.reply_now(|out| {
-            out.error(b"NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+            out.error(b"NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
         });
     }
     if let Some(name) = name {
@@ -425,7 +425,7 @@ fn client_command(client: &mut Client, args: &[&[u8]], now_ms: u64) {
             "NO-EVICT (ON|OFF)",
             "    Protect the current client connection from eviction.",
             "HELP",
-            "    Print this help.",
+            "    Prints this help.",
         ];
         client.reply_now(|out| {
             out.array(lines.len());
@@ -481,7 +481,7 @@ fn slowlog(client: &mut Client, args: &[&[u8]], shared: &super::Shared) {
             "RESET",
             "    Reset the slowlog.",
             "HELP",
-            "    Print this help.",
+            "    Prints this help.",
         ];
         client.reply_now(|out| {
             out.array(lines.len());

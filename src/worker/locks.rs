@@ -19,22 +19,41 @@ pub struct LockTable {
     held: AHashMap<Box<[u8]>, Vec<(usize, u64)>>,
     /// Messages that arrived while a key they need was locked, in order.
     waiting: VecDeque<Msg>,
+    /// A fan-out (worker, token) holding the whole shard.
+    whole: Option<(usize, u64)>,
 }
 
 impl LockTable {
     /// Whether nothing is locked and nothing waits: the fast path.
     pub fn is_idle(&self) -> bool {
-        self.held.is_empty() && self.waiting.is_empty()
+        self.held.is_empty() && self.waiting.is_empty() && self.whole.is_none()
+    }
+
+    /// Holds the whole shard for a fan-out; nothing may be locked.
+    pub fn hold_whole(&mut self, holder: (usize, u64)) {
+        debug_assert!(
+            self.held.is_empty() && self.whole.is_none(),
+            "holding a busy shard"
+        );
+        self.whole = Some(holder);
+    }
+
+    /// Releases a fan-out's hold.
+    pub fn release_whole(&mut self, holder: (usize, u64)) {
+        if self.whole == Some(holder) {
+            self.whole = None;
+        }
     }
 
     /// Whether any of `keys` (in database `db`) is locked.
     pub fn any_locked<'a>(&self, db: usize, mut keys: impl Iterator<Item = &'a [u8]>) -> bool {
-        !self.held.is_empty()
-            && keys.any(|key| {
-                self.held
-                    .get(key)
-                    .is_some_and(|holders| holders.iter().any(|&(held_db, _)| held_db == db))
-            })
+        self.whole.is_some()
+            || !self.held.is_empty()
+                && keys.any(|key| {
+                    self.held
+                        .get(key)
+                        .is_some_and(|holders| holders.iter().any(|&(held_db, _)| held_db == db))
+                })
     }
 
     /// Whether any of `keys` (with their databases) is locked.

@@ -37,6 +37,8 @@ const RECV_TURN_BYTES: usize = 256 * 1024;
 /// Most messages taken from one peer per loop turn, so one busy peer cannot
 /// starve the sockets.
 const DRAIN_PER_PEER_MAX: usize = 256;
+/// Rounds of resuming stalled pipelines per loop turn.
+const RESUME_ROUNDS_MAX: usize = 64;
 /// How often the active expiry cycle and idle timeouts run.
 const CRON_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -82,6 +84,10 @@ pub struct Worker {
     output_limit_bytes: u64,
     /// Connections to read again next turn (they had more than a turn's worth).
     reread: Vec<usize>,
+    /// Connections whose pipeline barrier completed: parse on.
+    resume: Vec<usize>,
+    /// Messages taken from the mailboxes this turn (kept for its capacity).
+    incoming: Vec<Msg>,
 }
 
 /// What starting a worker needs.
@@ -143,6 +149,8 @@ impl Worker {
             limits,
             output_limit_bytes,
             reread: Vec::new(),
+            resume: Vec::new(),
+            incoming: Vec::new(),
         })
     }
 
@@ -157,6 +165,7 @@ impl Worker {
         let mut stopping = false;
         loop {
             let idle = self.inbox_self.is_empty()
+                && self.resume.is_empty()
                 && self.outbox.iter().all(VecDeque::is_empty)
                 && self.dirty.is_empty()
                 && self.reread.is_empty();
@@ -190,6 +199,17 @@ impl Worker {
                 }
             }
             self.drain_messages();
+            // A pipeline of barriers on the home shard completes one per
+            // round; bounded so other connections get their turn.
+            for _ in 0..RESUME_ROUNDS_MAX {
+                if self.resume.is_empty() {
+                    break;
+                }
+                for slot in std::mem::take(&mut self.resume) {
+                    self.process_input(slot);
+                }
+                self.drain_messages();
+            }
             self.flush_outbox();
             if !self.paused.is_empty() && !self.backpressured() {
                 for slot in std::mem::take(&mut self.paused) {
@@ -374,15 +394,17 @@ impl Worker {
     }
 
     fn drain_messages(&mut self) {
-        let mut incoming = Vec::new();
+        // Reused between turns so receiving allocates nothing.
+        let mut incoming = std::mem::take(&mut self.incoming);
         self.endpoint
-            .drain(DRAIN_PER_PEER_MAX, |from, msg| incoming.push((from, msg)));
-        for (from, msg) in incoming {
-            self.handle_msg(from, msg);
+            .drain(DRAIN_PER_PEER_MAX, |_from, msg| incoming.push(msg));
+        for msg in incoming.drain(..) {
+            self.handle_msg(msg);
         }
+        self.incoming = incoming;
         let mut turns = 0;
         while let Some(msg) = self.inbox_self.pop_front() {
-            self.handle_msg(self.id, msg);
+            self.handle_msg(msg);
             turns += 1;
             if turns > DRAIN_PER_PEER_MAX * 4 {
                 break;

@@ -160,6 +160,12 @@ pub enum Msg {
     Part {
         /// The fan-out it belongs to, at the sender.
         token: u64,
+        /// The worker gathering the parts.
+        from: usize,
+        /// Hold this shard (no other command runs on it) until `Release`:
+        /// the parts of one fan-out then form a consistent cut, like a
+        /// multi-shard command's locks, taken in ascending shard order.
+        hold: bool,
         /// The client's selected database.
         db: usize,
         /// What to compute.
@@ -196,6 +202,13 @@ pub enum Msg {
         client: u64,
         /// The encoded line (`+<time> [<db> <addr>] "arg" ...`).
         line: std::sync::Arc<[u8]>,
+    },
+    /// Release a shard held for a fan-out.
+    Release {
+        /// The fan-out's token.
+        token: u64,
+        /// The worker that gathered it.
+        from: usize,
     },
     /// Write these final states (if any) and release the transaction's locks.
     Apply {

@@ -5,22 +5,23 @@ use super::Worker;
 use crate::cmd;
 
 impl Worker {
-    /// Handles one message from worker `from` (or from this worker).
-    pub(super) fn handle_msg(&mut self, from: usize, msg: Msg) {
+    /// Handles one message from another worker or from this one.
+    pub(super) fn handle_msg(&mut self, msg: Msg) {
         match msg {
             Msg::Reply { origin, bytes } => self.complete(origin, bytes),
             Msg::Monitor { client, line } => self.feed_monitor(client, &line),
             Msg::PartDone { token, result } => self.part_done(token, result),
             Msg::Locked { tx, shard, entries } => self.tx_locked(tx, shard, entries),
-            Msg::Part { token, db, request } => {
-                let result = self.compute_part(db, request);
-                self.deliver(from, Msg::PartDone { token, result });
+
+            Msg::Release { token, from } => {
+                self.locks.release_whole((from, token));
+                self.retry_waiting();
             }
             Msg::Apply { tx, keys, writes } => {
                 self.apply(tx, &keys, writes);
                 self.retry_waiting();
             }
-            msg @ (Msg::Run { .. } | Msg::Lock { .. }) => {
+            msg @ (Msg::Run { .. } | Msg::Lock { .. } | Msg::Part { .. }) => {
                 if self.must_wait(&msg) {
                     self.locks.wait(msg);
                 } else {
@@ -49,6 +50,11 @@ impl Worker {
                     .any_locked(*db, positions.iter().map(|&p| borrowed[p]))
             }
             Msg::Lock { keys, .. } => self.locks.any_db_key_locked(keys),
+            // A held part reads or empties a whole database: it waits until
+            // no multi-shard command holds keys here, so it never sees one
+            // half done.
+            Msg::Part { hold: true, .. } => true,
+            Msg::Part { hold: false, .. } => false,
             _ => false,
         }
     }
@@ -85,6 +91,19 @@ impl Worker {
                     .collect();
                 let shard = self.id;
                 self.deliver(coordinator, Msg::Locked { tx, shard, entries });
+            }
+            Msg::Part {
+                token,
+                from,
+                db,
+                request,
+                hold,
+            } => {
+                let result = self.compute_part(db, request);
+                if hold {
+                    self.locks.hold_whole((from, token));
+                }
+                self.deliver(from, Msg::PartDone { token, result });
             }
             other => debug_assert!(false, "not a gated message: {other:?}"),
         }

@@ -2,6 +2,8 @@
 //! (killed by PID when dropped) and talk RESP to them over TCP.
 #![allow(dead_code)]
 
+pub mod diff;
+
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -21,7 +23,8 @@ pub struct ServerProcess {
     pub port: u16,
 }
 
-fn free_port() -> u16 {
+/// A port nothing listens on now (the kernel's choice of an ephemeral port).
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
     listener.local_addr().expect("local address").port()
 }
@@ -46,11 +49,17 @@ impl ServerProcess {
         server
     }
 
-    /// Starts the `shoal-server` built with this test on a free port.
+    /// Starts the `shoal-server` built with this test on a free port, with
+    /// `--io-backend $SHOAL_TEST_IO_BACKEND` when that variable is set (so
+    /// the whole suite can run against each reactor backend).
     pub fn shoal(extra: &[&str]) -> ServerProcess {
         let port = free_port();
         let port_text = port.to_string();
+        let backend = std::env::var("SHOAL_TEST_IO_BACKEND").ok();
         let mut args = vec!["--port", &port_text, "--bind", "127.0.0.1"];
+        if let Some(backend) = backend.as_deref() {
+            args.extend_from_slice(&["--io-backend", backend]);
+        }
         args.extend_from_slice(extra);
         ServerProcess::spawn(env!("CARGO_BIN_EXE_shoal-server"), &args, port)
     }
@@ -91,6 +100,17 @@ impl Drop for ServerProcess {
     }
 }
 
+/// What waiting for one reply found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadOutcome {
+    /// A complete reply.
+    Reply(Reply),
+    /// The server closed the connection.
+    Closed,
+    /// Nothing complete arrived in time.
+    TimedOut,
+}
+
 /// A RESP client over one TCP connection.
 pub struct Client {
     stream: TcpStream,
@@ -104,6 +124,10 @@ impl Client {
         stream
             .set_read_timeout(Some(REPLY_TIMEOUT))
             .expect("read timeout");
+        // A server that stops reading fails the test instead of hanging it.
+        stream
+            .set_write_timeout(Some(REPLY_TIMEOUT))
+            .expect("write timeout");
         stream.set_nodelay(true).expect("nodelay");
         Client {
             stream,
@@ -116,6 +140,14 @@ impl Client {
         self.stream.write_all(bytes).expect("send");
     }
 
+    /// Sends one command as a RESP array, reporting a failed write (the
+    /// server closed the connection) instead of panicking.
+    pub fn try_send(&mut self, args: &[&[u8]]) -> std::io::Result<()> {
+        let mut wire = Vec::new();
+        encode_request(args, &mut wire);
+        self.stream.write_all(&wire)
+    }
+
     /// Sends one command as a RESP array.
     pub fn send(&mut self, args: &[&[u8]]) {
         let mut wire = Vec::new();
@@ -125,25 +157,42 @@ impl Client {
 
     /// Reads the next reply; `None` if the server closed the connection.
     pub fn read_reply(&mut self) -> Option<Reply> {
-        let deadline = Instant::now() + REPLY_TIMEOUT;
+        match self.read_reply_within(REPLY_TIMEOUT) {
+            ReadOutcome::Reply(reply) => Some(reply),
+            ReadOutcome::Closed => None,
+            ReadOutcome::TimedOut => panic!("no reply within {REPLY_TIMEOUT:?}"),
+        }
+    }
+
+    /// Reads the next reply, reporting a close or a silence longer than
+    /// `timeout` (at least one socket read timeout, `REPLY_TIMEOUT`, when the
+    /// server sends nothing at all) instead of panicking.
+    pub fn read_reply_within(&mut self, timeout: Duration) -> ReadOutcome {
+        let deadline = Instant::now() + timeout;
         loop {
             if let Some((reply, used)) = ReplyParser::default()
                 .parse(&self.received)
                 .expect("valid RESP")
             {
                 self.received.drain(..used);
-                return Some(reply);
+                return ReadOutcome::Reply(reply);
             }
-            assert!(
-                Instant::now() < deadline,
-                "no reply within {REPLY_TIMEOUT:?}"
-            );
+            if Instant::now() >= deadline {
+                return ReadOutcome::TimedOut;
+            }
             let mut chunk = [0u8; 16 * 1024];
             match self.stream.read(&mut chunk) {
-                Ok(0) => return None,
+                Ok(0) => return ReadOutcome::Closed,
                 Ok(read) => self.received.extend_from_slice(&chunk[..read]),
                 Err(error) if error.kind() == ErrorKind::Interrupted => {}
-                Err(error) if error.kind() == ErrorKind::ConnectionReset => return None,
+                Err(error) if error.kind() == ErrorKind::ConnectionReset => {
+                    return ReadOutcome::Closed
+                }
+                Err(error)
+                    if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+                {
+                    return ReadOutcome::TimedOut
+                }
                 Err(error) => panic!("reading a reply: {error}"),
             }
         }
@@ -159,5 +208,293 @@ impl Client {
     /// Whether the server closed the connection (reads until EOF or timeout).
     pub fn is_closed(&mut self) -> bool {
         self.read_reply().is_none()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Process lifetime: exit status, signals, start-up failures, memory
+// ---------------------------------------------------------------------------
+
+/// How a server run that was expected to stop by itself ended.
+#[derive(Debug)]
+pub struct Exited {
+    /// Its exit status.
+    pub status: std::process::ExitStatus,
+    /// What it wrote to standard error.
+    pub stderr: String,
+}
+
+/// Runs `shoal-server` with exactly `args` (no port or bind added) and
+/// waits up to `timeout` for it to exit; a server still running then is
+/// killed and the test fails.
+pub fn shoal_exit(args: &[&str], timeout: Duration) -> Exited {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shoal-server"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start shoal-server");
+    let mut stderr_pipe = child.stderr.take().expect("stderr is piped");
+    // Read standard error on a thread so a chatty server cannot block on a
+    // full pipe while we wait for it.
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr_pipe.read_to_string(&mut text);
+        text
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("poll the child") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("shoal-server {args:?} still ran after {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let stderr = reader.join().expect("the stderr reader does not panic");
+    Exited { status, stderr }
+}
+
+impl ServerProcess {
+    /// Starts `shoal-server` with a configuration file as its first
+    /// argument, then `extra`; `port` is the port the file sets.
+    pub fn shoal_with_config_file(
+        path: &std::path::Path,
+        port: u16,
+        extra: &[&str],
+    ) -> ServerProcess {
+        let path_text = path.to_str().expect("a UTF-8 temporary path");
+        let backend = std::env::var("SHOAL_TEST_IO_BACKEND").ok();
+        let mut args = vec![path_text];
+        // After the file, so the backend under test wins, as in `shoal`.
+        if let Some(backend) = backend.as_deref() {
+            args.extend_from_slice(&["--io-backend", backend]);
+        }
+        args.extend_from_slice(extra);
+        ServerProcess::spawn(env!("CARGO_BIN_EXE_shoal-server"), &args, port)
+    }
+
+    /// Sends `signal` (`libc::SIGTERM`, ...) to the process.
+    pub fn signal(&self, signal: libc::c_int) {
+        let pid = libc::pid_t::try_from(self.pid()).expect("a PID fits pid_t");
+        // SAFETY: kill(2) on the PID of a child we have not reaped yet, so
+        // the PID cannot have been reused by another process.
+        let result = unsafe { libc::kill(pid, signal) };
+        assert_eq!(result, 0, "kill({pid}, {signal}) failed");
+    }
+
+    /// Waits up to `timeout` for the process to exit by itself: its exit
+    /// status, or `None` if it still runs.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("poll the child") {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The process's peak resident memory (`VmHWM`), in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("read /proc/PID/status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/PID/status")
+    }
+}
+
+/// A file in the temporary directory, removed on drop.
+pub struct TempFile {
+    /// Where it is.
+    pub path: std::path::PathBuf,
+}
+
+impl TempFile {
+    /// Writes `contents` to a new file whose name includes `tag`, this
+    /// process's id and a counter, so parallel tests never share one.
+    pub fn new(tag: &str, contents: &str) -> TempFile {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "shoal-test-{tag}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::write(&path, contents).expect("write a temporary file");
+        TempFile { path }
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Keys and shards
+// ---------------------------------------------------------------------------
+
+/// The shard `shoal-server --threads shards` keeps `key` on: CRC16-XMODEM
+/// of the key mod 16384 (no hash tags in keys the tests use), then slot
+/// ranges split evenly between shards, as `src/slot.rs` does.
+pub fn key_shard(key: &[u8], shards: usize) -> usize {
+    const CRC16: crc::Crc<u16> = crc::Crc::<u16>::new(&crc::CRC_16_XMODEM);
+    assert!(
+        !key.contains(&b'{'),
+        "key_shard does not model hash tags: {key:?}"
+    );
+    let slot = usize::from(CRC16.checksum(key) % 16384);
+    slot * shards / 16384
+}
+
+/// The first keys named `{prefix}{n}` (n = 0, 1, ...) that land on
+/// different shards, one per shard, `count` of them (`count <= shards`).
+pub fn keys_on_distinct_shards(prefix: &str, count: usize, shards: usize) -> Vec<String> {
+    assert!(
+        count <= shards,
+        "cannot spread {count} keys over {shards} shards"
+    );
+    let mut seen = vec![false; shards];
+    let mut keys = Vec::new();
+    for n in 0.. {
+        let key = format!("{prefix}{n}");
+        let shard = key_shard(key.as_bytes(), shards);
+        if !seen[shard] {
+            seen[shard] = true;
+            keys.push(key);
+            if keys.len() == count {
+                break;
+            }
+        }
+    }
+    keys
+}
+
+// ---------------------------------------------------------------------------
+// More client operations
+// ---------------------------------------------------------------------------
+
+impl Client {
+    /// Sends every command, then reads every reply: one pipelined round trip.
+    pub fn pipeline(&mut self, commands: &[Vec<String>]) -> Vec<Reply> {
+        let mut wire = Vec::new();
+        for command in commands {
+            let args: Vec<&[u8]> = command.iter().map(|arg| arg.as_bytes()).collect();
+            encode_request(&args, &mut wire);
+        }
+        self.send_raw(&wire);
+        commands
+            .iter()
+            .map(|_| self.read_reply().expect("the server closed the connection"))
+            .collect()
+    }
+
+    /// Closes the connection with a TCP reset (SO_LINGER 0) instead of a FIN.
+    pub fn reset(self) {
+        socket2::SockRef::from(&self.stream)
+            .set_linger(Some(Duration::ZERO))
+            .expect("set SO_LINGER");
+        drop(self);
+    }
+
+    /// Half-closes: the server reads end of input, replies can still come.
+    pub fn shutdown_write(&mut self) {
+        let _ = self.stream.shutdown(std::net::Shutdown::Write);
+    }
+
+    /// Reads and discards bytes until the server closes the connection:
+    /// the number of bytes read, or `None` if it still was open after
+    /// `timeout`.
+    pub fn drain_until_closed(&mut self, timeout: Duration) -> Option<usize> {
+        let deadline = Instant::now() + timeout;
+        let mut total = self.received.len();
+        self.received.clear();
+        let mut chunk = vec![0u8; 256 * 1024];
+        let closed = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break false;
+            }
+            self.stream
+                .set_read_timeout(Some(left.min(REPLY_TIMEOUT)))
+                .expect("read timeout");
+            match self.stream.read(&mut chunk) {
+                Ok(0) => break true,
+                Ok(read) => total += read,
+                Err(error) if error.kind() == ErrorKind::ConnectionReset => break true,
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut
+                    ) => {}
+                Err(error) => panic!("reading until closed: {error}"),
+            }
+        };
+        self.stream
+            .set_read_timeout(Some(REPLY_TIMEOUT))
+            .expect("read timeout");
+        closed.then_some(total)
+    }
+
+    /// Whether nothing arrives within `wait` and the connection stays open.
+    pub fn is_silent_for(&mut self, wait: Duration) -> bool {
+        if !self.received.is_empty() {
+            return false;
+        }
+        self.stream
+            .set_read_timeout(Some(wait))
+            .expect("read timeout");
+        let mut byte = [0u8; 1];
+        let silent = match self.stream.read(&mut byte) {
+            Ok(0) => false,
+            Ok(_) => {
+                self.received.push(byte[0]);
+                false
+            }
+            Err(error) => matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        };
+        self.stream
+            .set_read_timeout(Some(REPLY_TIMEOUT))
+            .expect("read timeout");
+        silent
+    }
+}
+
+/// The `field:value` line of an INFO reply's text, as a number.
+pub fn info_field(reply: &Reply, field: &str) -> Option<i64> {
+    let Reply::Bulk(text) = reply else {
+        return None;
+    };
+    let text = String::from_utf8_lossy(text);
+    let prefix = format!("{field}:");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .and_then(|value| value.trim().parse().ok())
+}
+
+/// A reply as text for assertion messages: bytes shown as (lossy) UTF-8.
+pub fn show(reply: &Reply) -> String {
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    match reply {
+        Reply::Simple(bytes) => format!("+{}", text(bytes)),
+        Reply::Error(bytes) => format!("-{}", text(bytes)),
+        Reply::Bulk(bytes) => format!("{:?}", text(bytes)),
+        Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => {
+            let items: Vec<String> = items.iter().map(show).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => format!("{other:?}"),
     }
 }
