@@ -42,6 +42,21 @@ const RESUME_ROUNDS_MAX: usize = 64;
 /// How often the active expiry cycle and idle timeouts run.
 const CRON_INTERVAL: Duration = Duration::from_millis(100);
 
+/// What Redis answers a client from another host while protected mode is on.
+const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// Protected mode, as Redis has it: with no password set, only clients on
+/// the loopback interface are served.
+fn protected_mode_denies(protected: bool, password_set: bool, peer: std::net::SocketAddr) -> bool {
+    let loopback = match peer.ip() {
+        std::net::IpAddr::V4(ip) => ip.is_loopback(),
+        std::net::IpAddr::V6(ip) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    };
+    protected && !password_set && !loopback
+}
+
 /// A connection's client state; the socket belongs to the reactor.
 struct Conn {
     client: Client,
@@ -236,15 +251,25 @@ impl Worker {
     }
 
     fn add_conn(&mut self, conn: ConnId, peer: std::net::SocketAddr, local: std::net::SocketAddr) {
-        let (max_clients, password_set) =
-            self.shared.config.lock().map_or((10_000, false), |config| {
-                (
-                    config.max_clients() as usize,
-                    config
-                        .requirepass()
-                        .is_some_and(|password| !password.is_empty()),
-                )
-            });
+        let (max_clients, password_set, protected) =
+            self.shared
+                .config
+                .lock()
+                .map_or((10_000, false, true), |config| {
+                    (
+                        config.max_clients() as usize,
+                        config
+                            .requirepass()
+                            .is_some_and(|password| !password.is_empty()),
+                        config.protected_mode(),
+                    )
+                });
+        if protected_mode_denies(protected, password_set, peer) {
+            shared::bump(&self.stats().rejected, 1);
+            let _ = self.reactor.send(conn, &mut PROTECTED_MODE_DENIED.to_vec());
+            self.reactor.close(conn);
+            return;
+        }
         if self.shared.connected_clients() >= max_clients {
             shared::bump(&self.stats().rejected, 1);
             let _ = self.reactor.send(
@@ -443,5 +468,28 @@ impl Worker {
     fn new_token(&mut self) -> u64 {
         self.next_token += 1;
         self.next_token
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::protected_mode_denies;
+
+    #[test]
+    fn protected_mode_serves_only_loopback_clients_without_a_password() {
+        let local = "127.0.0.1:5000".parse().unwrap();
+        let local6 = "[::1]:5000".parse().unwrap();
+        let remote = "10.1.2.3:5000".parse().unwrap();
+        assert!(!protected_mode_denies(true, false, local));
+        assert!(!protected_mode_denies(true, false, local6));
+        assert!(protected_mode_denies(true, false, remote));
+        assert!(
+            !protected_mode_denies(true, true, remote),
+            "a password lifts it"
+        );
+        assert!(
+            !protected_mode_denies(false, false, remote),
+            "protected-mode no lifts it"
+        );
     }
 }
