@@ -134,6 +134,7 @@ pub fn run(config: Config) -> Result<(), String> {
         workers,
         databases: config.databases(),
         port: config.port(),
+        io_backend: reactors.first().map_or("none", |reactor| reactor.name()),
         next_client_id: AtomicU64::new(1),
         next_tx: AtomicU64::new(1),
         shutdown: AtomicBool::new(false),

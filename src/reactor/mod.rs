@@ -9,6 +9,7 @@
 //! learns when it may hand over more (`Writable`).
 
 pub mod epoll;
+pub mod uring;
 
 use std::io;
 use std::net::SocketAddr;
@@ -95,7 +96,9 @@ pub trait Reactor: Send {
 pub type Waker = Arc<dyn shoal_actors::Wake>;
 
 /// Creates one worker's reactor over its listening sockets, with the
-/// backend the configuration asks for.
+/// backend the configuration asks for. `Auto` takes io_uring when this
+/// kernel has everything the backend needs (it probes the ring's
+/// operations) and falls back to epoll otherwise, saying why once.
 pub fn create(
     backend: IoBackend,
     listeners: Vec<std::net::TcpListener>,
@@ -103,12 +106,65 @@ pub fn create(
 ) -> Result<(Box<dyn Reactor>, Waker), String> {
     match backend {
         IoBackend::Uring => {
-            Err("io-backend uring: the io_uring backend is not built yet; use auto or epoll".into())
-        }
-        IoBackend::Auto | IoBackend::Epoll => {
-            let (reactor, waker) = epoll::EpollReactor::new(listeners, options)
-                .map_err(|error| format!("creating the epoll reactor: {error}"))?;
+            let (reactor, waker) =
+                uring::UringReactor::new(listeners, options).map_err(|error| {
+                    let why = uring::UringReactor::explain(&error);
+                    format!("io-backend uring: io_uring is unavailable: {why}")
+                })?;
+            log_once(&format!(
+                "io-backend uring: io_uring ring set up with {}",
+                reactor.setup_description()
+            ));
             Ok((Box::new(reactor), waker))
         }
+        IoBackend::Epoll => create_epoll(listeners, options),
+        IoBackend::Auto => {
+            // The listeners go to whichever backend is built: keep a copy
+            // (the same sockets) for the fallback.
+            let spare = listeners
+                .iter()
+                .map(std::net::TcpListener::try_clone)
+                .collect::<io::Result<Vec<_>>>()
+                .map_err(|error| format!("duplicating listening sockets: {error}"))?;
+            match uring::UringReactor::new(listeners, options) {
+                Ok((reactor, waker)) => {
+                    log_once(&format!(
+                        "io-backend auto: the io_uring probe succeeded ({}); using io_uring",
+                        reactor.setup_description()
+                    ));
+                    Ok((Box::new(reactor), waker))
+                }
+                Err(error) => {
+                    let why = uring::UringReactor::explain(&error);
+                    log_once(&format!(
+                        "io-backend auto: io_uring is unavailable ({why}); using epoll"
+                    ));
+                    create_epoll(spare, options)
+                }
+            }
+        }
+    }
+}
+
+fn create_epoll(
+    listeners: Vec<std::net::TcpListener>,
+    options: ConnOptions,
+) -> Result<(Box<dyn Reactor>, Waker), String> {
+    let (reactor, waker) = epoll::EpollReactor::new(listeners, options)
+        .map_err(|error| format!("creating the epoll reactor: {error}"))?;
+    Ok((Box::new(reactor), waker))
+}
+
+/// Logs a backend choice once per process: every worker makes the same
+/// one, and a line per worker would only repeat it (a worker that chose
+/// differently still gets its own line).
+fn log_once(line: &str) {
+    static LOGGED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let Ok(mut logged) = LOGGED.lock() else {
+        return;
+    };
+    if !logged.iter().any(|seen| seen == line) {
+        eprintln!("shoal-server: {line}");
+        logged.push(line.to_owned());
     }
 }

@@ -96,9 +96,10 @@ pub fn render(shared: &Shared, sections: &Sections, keyspace: Option<&[(usize, u
         "server",
         "Server",
         format!(
-            "redis_version:{REDIS_VERSION}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:64\r\nmultiplexing_api:epoll\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{:040x}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nhz:{hz}\r\nconfigured_hz:{hz}\r\nexecutable:shoal-server\r\nconfig_file:\r\nshoal_workers:{}\r\nshoal_placement:{}\r\n",
+            "redis_version:{REDIS_VERSION}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:64\r\nmultiplexing_api:{}\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{:040x}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nhz:{hz}\r\nconfigured_hz:{hz}\r\nexecutable:shoal-server\r\nconfig_file:\r\nshoal_workers:{}\r\nshoal_placement:{}\r\n",
             std::env::consts::OS,
             std::env::consts::ARCH,
+            shared.io_backend,
             std::process::id(),
             shared.started.elapsed().as_nanos() ^ u128::from(std::process::id()),
             shared.port,

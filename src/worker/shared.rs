@@ -87,6 +87,8 @@ pub struct Shared {
     pub placement: String,
     /// The TCP port.
     pub port: u16,
+    /// The I/O backend the workers run (`io_uring`, `epoll`), for INFO.
+    pub io_backend: &'static str,
     /// The slow log.
     pub slowlog: Mutex<super::slowlog::SlowLog>,
     /// `slowlog-log-slower-than` in microseconds (negative: off), cached
