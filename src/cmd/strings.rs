@@ -417,12 +417,10 @@ fn incr_by(ctx: &mut ShardCtx<'_>, key: &[u8], increment: i64) {
         Lookup::Missing => 0,
         Lookup::WrongType => return ctx.out.error(errors::WRONGTYPE),
         Lookup::Found(StrValue::Int(value)) => *value,
-        Lookup::Found(StrValue::Raw(bytes) | StrValue::Edited(bytes)) => {
-            match shoal_protocol::parse_i64(bytes) {
-                Some(value) => value,
-                None => return ctx.out.error(errors::NOT_INTEGER),
-            }
-        }
+        Lookup::Found(string) => match string.with_bytes(shoal_protocol::parse_i64) {
+            Some(value) => value,
+            None => return ctx.out.error(errors::NOT_INTEGER),
+        },
     };
     let Some(value) = current.checked_add(increment) else {
         return ctx.out.error(errors::OVERFLOW);
@@ -476,12 +474,10 @@ pub fn incrbyfloat(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
         Lookup::Missing => Extended::Finite(LongDouble::from_i64(0)),
         Lookup::WrongType => return ctx.out.error(errors::WRONGTYPE),
         Lookup::Found(StrValue::Int(value)) => Extended::Finite(LongDouble::from_i64(*value)),
-        Lookup::Found(StrValue::Raw(bytes) | StrValue::Edited(bytes)) => {
-            match long_double::parse(bytes) {
-                Some(value) => value,
-                None => return ctx.out.error(errors::NOT_FLOAT),
-            }
-        }
+        Lookup::Found(string) => match string.with_bytes(long_double::parse) {
+            Some(value) => value,
+            None => return ctx.out.error(errors::NOT_FLOAT),
+        },
     };
     let Some(increment) = long_double::parse(args[2]) else {
         return ctx.out.error(errors::NOT_FLOAT);
@@ -500,7 +496,7 @@ pub fn incrbyfloat(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
     let text = long_double::to_human_string(sum);
     ctx.set(
         key,
-        Value::Str(StrValue::Raw(text.clone().into_bytes())),
+        Value::Str(StrValue::Raw(text.clone().into_bytes().into_boxed_slice())),
         true,
     );
     ctx.out.bulk(text.as_bytes());
@@ -572,7 +568,7 @@ pub fn setrange(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
             let mut bytes = vec![0u8; offset as usize];
             bytes.extend_from_slice(patch);
             let length = bytes.len();
-            ctx.set(key, Value::Str(StrValue::Edited(bytes)), false);
+            ctx.set(key, Value::Str(StrValue::Edited(Box::new(bytes))), false);
             length
         }
         Lookup::Found(string) => {
