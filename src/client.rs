@@ -51,6 +51,8 @@ pub struct Client {
     pub last_command: &'static str,
     /// In MONITOR mode: it receives every command the server runs.
     pub monitor: bool,
+    /// Since when its unsent replies have stayed above the soft output limit.
+    pub over_soft_limit_since_ms: Option<u64>,
     /// Parsing is paused until every awaited reply is in: a command that
     /// spans shards (or every shard) is a barrier in the pipeline.
     pub stalled: bool,
@@ -78,6 +80,7 @@ impl Client {
             last_command: "NULL",
             monitor: false,
             stalled: false,
+            over_soft_limit_since_ms: None,
         }
     }
 

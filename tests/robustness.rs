@@ -1069,3 +1069,31 @@ fn config_file(threads: usize) {
     );
     assert_still_serves(&server, threads, Some("file secret"));
 }
+
+#[test]
+fn a_client_above_the_soft_output_limit_for_too_long_is_disconnected() {
+    const GETS: usize = 300;
+    // No hard limit; 64 KiB may be exceeded for at most one second.
+    let server = shoal(1, &["--client-output-buffer-limit", "normal 0 64kb 1"]);
+    let big = "v".repeat(BIG_VALUE_BYTES);
+    let mut other = server.connect();
+    assert_eq!(other.call(&["SET", "big", &big]), ok());
+    let mut hog = server.connect();
+    let mut wire = Vec::new();
+    for _ in 0..GETS {
+        shoal_protocol::encode_request(&[b"GET", b"big"], &mut wire);
+    }
+    hog.send_raw(&wire);
+    // Still connected well inside the allowed second...
+    std::thread::sleep(Duration::from_millis(300));
+    let info = other.call(&["INFO", "clients"]);
+    assert_eq!(
+        info_field(&info, "connected_clients"),
+        Some(2),
+        "the hog is kept while within the soft limit's time"
+    );
+    // ...and gone after it.
+    wait_for_connected_clients(&mut other, 1);
+    assert!(hog.drain_until_closed(Duration::from_secs(10)).is_some());
+    assert_still_serves(&server, 1, None);
+}

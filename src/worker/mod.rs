@@ -97,6 +97,10 @@ pub struct Worker {
     limits: shoal_protocol::Limits,
     /// Most unsent reply bytes a client may have (0: no limit).
     output_limit_bytes: u64,
+    /// Unsent reply bytes a client may keep for at most `soft_limit_ms` (0: no limit).
+    soft_limit_bytes: u64,
+    /// How long the soft output limit may be exceeded.
+    soft_limit_ms: u64,
     /// Connections to read again next turn (they had more than a turn's worth).
     reread: Vec<usize>,
     /// Connections whose pipeline barrier completed: parse on.
@@ -129,7 +133,7 @@ impl Worker {
         } = setup;
         let workers = shared.workers;
         let databases = shared.databases;
-        let (limits, output_limit_bytes) = {
+        let (limits, output_limit_bytes, soft_limit_bytes, soft_limit_ms) = {
             let config = shared
                 .config
                 .lock()
@@ -139,9 +143,13 @@ impl Worker {
                 max_query_buffer_bytes: config.client_query_buffer_limit_bytes() as usize,
                 ..shoal_protocol::Limits::default()
             };
+            let normal = config.client_output_buffer_limits().normal;
+            let soft_limit_ms = u64::from(normal.soft_limit_seconds) * 1000;
             (
                 limits,
-                config.client_output_buffer_limits().normal.hard_limit_bytes,
+                normal.hard_limit_bytes,
+                normal.soft_limit_bytes,
+                soft_limit_ms,
             )
         };
         Ok(Worker {
@@ -163,6 +171,8 @@ impl Worker {
             paused: Vec::new(),
             limits,
             output_limit_bytes,
+            soft_limit_bytes,
+            soft_limit_ms,
             reread: Vec::new(),
             resume: Vec::new(),
             incoming: Vec::new(),
@@ -357,6 +367,14 @@ impl Worker {
         // A client that sends but never reads: past the hard limit it is
         // disconnected, as Redis's client-output-buffer-limit does.
         let over_limit = self.output_limit_bytes > 0 && left as u64 > self.output_limit_bytes;
+        // Above the soft limit for longer than allowed: closed by the cron.
+        if self.soft_limit_bytes > 0 && left as u64 > self.soft_limit_bytes {
+            conn.client
+                .over_soft_limit_since_ms
+                .get_or_insert(self.now_ms);
+        } else {
+            conn.client.over_soft_limit_since_ms = None;
+        }
         let done = conn.client.close_after_reply && left == 0 && conn.client.pending.is_empty();
         if failed || done || over_limit {
             self.close_conn(slot);
@@ -443,6 +461,23 @@ impl Worker {
         self.stats()
             .expired_keys
             .store(self.shard.expiry.expired_keys, Ordering::Relaxed);
+        if self.soft_limit_bytes > 0 {
+            let limit_ms = self.soft_limit_ms;
+            let now_ms = self.now_ms;
+            let over: Vec<usize> = self
+                .conns
+                .iter()
+                .enumerate()
+                .filter_map(|(slot, conn)| conn.as_ref().map(|conn| (slot, conn)))
+                .filter(|(_, conn)| {
+                    conn.client
+                        .over_soft_limit_since_ms
+                        .is_some_and(|since| now_ms.saturating_sub(since) > limit_ms)
+                })
+                .map(|(slot, _)| slot)
+                .collect();
+            over.into_iter().for_each(|slot| self.close_conn(slot));
+        }
         let timeout_s = self
             .shared
             .config
