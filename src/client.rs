@@ -105,6 +105,16 @@ impl Client {
         });
     }
 
+    /// Replies with a HELP text: one simple string per line.
+    pub fn reply_help(&mut self, lines: &[&str]) {
+        self.reply_now(|out| {
+            out.array(lines.len());
+            lines
+                .iter()
+                .for_each(|line| out.simple_string(line.as_bytes()));
+        });
+    }
+
     /// Reserves the next sequence number.
     pub fn take_seq(&mut self) -> u64 {
         let seq = self.next_seq;

@@ -142,19 +142,19 @@ const KR: &[&str] = &["@keyspace", "@read", "@slow"];
 
 macro_rules! cmd {
     ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $cats:expr, $exec:expr, $group:literal, $summary:literal) => {
-        CommandSpec {
-            name: $name,
-            arity: $arity,
-            flags: $flags,
-            first_key: $first,
-            last_key: $last,
-            key_step: $step,
-            categories: $cats,
-            exec: $exec,
-            group: $group,
-            summary: $summary,
-            subcommands: &[],
-        }
+        cmd!(
+            $name,
+            $arity,
+            $flags,
+            $first,
+            $last,
+            $step,
+            $cats,
+            $exec,
+            $group,
+            $summary,
+            &[]
+        )
     };
     ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $cats:expr, $exec:expr, $group:literal, $summary:literal, $subs:expr) => {
         CommandSpec {

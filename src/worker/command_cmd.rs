@@ -133,11 +133,6 @@ pub fn command(client: &mut Client, args: &[&[u8]]) {
             "HELP",
             "    Prints this help.",
         ];
-        client.reply_now(|out| {
-            out.array(lines.len());
-            lines
-                .iter()
-                .for_each(|line| out.simple_string(line.as_bytes()));
-        });
+        client.reply_help(lines);
     }
 }

@@ -66,11 +66,6 @@ pub fn config(client: &mut Client, args: &[&[u8]], shared: &Shared) {
             "HELP",
             "    Prints this help.",
         ];
-        client.reply_now(|out| {
-            out.array(lines.len());
-            lines
-                .iter()
-                .for_each(|line| out.simple_string(line.as_bytes()));
-        });
+        client.reply_help(lines);
     }
 }

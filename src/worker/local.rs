@@ -427,12 +427,7 @@ fn client_command(client: &mut Client, args: &[&[u8]], now_ms: u64) {
             "HELP",
             "    Prints this help.",
         ];
-        client.reply_now(|out| {
-            out.array(lines.len());
-            lines
-                .iter()
-                .for_each(|line| out.simple_string(line.as_bytes()));
-        });
+        client.reply_help(lines);
     }
 }
 
@@ -483,11 +478,6 @@ fn slowlog(client: &mut Client, args: &[&[u8]], shared: &super::Shared) {
             "HELP",
             "    Prints this help.",
         ];
-        client.reply_now(|out| {
-            out.array(lines.len());
-            lines
-                .iter()
-                .for_each(|line| out.simple_string(line.as_bytes()));
-        });
+        client.reply_help(lines);
     }
 }
