@@ -78,3 +78,32 @@ fn replies_match_redis_server() {
         );
     }
 }
+
+#[test]
+fn info_reports_the_recent_command_rate() {
+    let server = ServerProcess::shoal(&["--threads", "2"]);
+    let mut client = server.connect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        for _ in 0..200 {
+            client.call(&["PING"]);
+        }
+        let (Reply::Bulk(text) | Reply::Verbatim { text, .. }) = client.call(&["INFO", "stats"])
+        else {
+            panic!("INFO answers text");
+        };
+        let text = String::from_utf8_lossy(&text).into_owned();
+        let rate: u64 = text
+            .lines()
+            .find_map(|line| line.strip_prefix("instantaneous_ops_per_sec:"))
+            .and_then(|value| value.trim().parse().ok())
+            .expect("INFO stats has instantaneous_ops_per_sec");
+        if rate > 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "instantaneous_ops_per_sec stayed 0"
+        );
+    }
+}

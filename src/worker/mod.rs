@@ -39,6 +39,8 @@ const RECV_TURN_BYTES: usize = 256 * 1024;
 const DRAIN_PER_PEER_MAX: usize = 256;
 /// Rounds of resuming stalled pipelines per loop turn.
 const RESUME_ROUNDS_MAX: usize = 64;
+/// Samples averaged for instantaneous_ops_per_sec, as Redis's `STATS_METRIC_SAMPLES`.
+const OPS_SAMPLES: usize = 16;
 /// How often the active expiry cycle and idle timeouts run.
 const CRON_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -107,6 +109,12 @@ pub struct Worker {
     resume: Vec<usize>,
     /// Messages taken from the mailboxes this turn (kept for its capacity).
     incoming: Vec<Msg>,
+    /// Commands-per-second samples, one per cron run (a ring).
+    ops_samples: [u64; OPS_SAMPLES],
+    /// The next sample's position in the ring.
+    ops_next: usize,
+    /// When the last sample was taken, and the command count then.
+    ops_last: (u64, u64),
 }
 
 /// What starting a worker needs.
@@ -176,6 +184,9 @@ impl Worker {
             reread: Vec::new(),
             resume: Vec::new(),
             incoming: Vec::new(),
+            ops_samples: [0; OPS_SAMPLES],
+            ops_next: 0,
+            ops_last: (unix_ms(), 0),
         })
     }
 
@@ -456,8 +467,8 @@ impl Worker {
     }
 
     fn cron(&mut self) {
-        let removed = self.shard.active_expire_cycle(self.now_ms);
-        let _ = removed;
+        self.shard.active_expire_cycle(self.now_ms);
+        self.sample_ops_per_sec();
         self.stats()
             .expired_keys
             .store(self.shard.expiry.expired_keys, Ordering::Relaxed);
@@ -498,6 +509,22 @@ impl Worker {
                 .collect();
             idle.into_iter().for_each(|slot| self.close_conn(slot));
         }
+    }
+
+    /// Records one throughput sample, as Redis's `trackInstantaneousMetric`
+    /// does, and publishes the average of the last samples.
+    fn sample_ops_per_sec(&mut self) {
+        let commands = self.stats().commands.load(Ordering::Relaxed);
+        let (last_ms, last_commands) = self.ops_last;
+        let elapsed_ms = self.now_ms.saturating_sub(last_ms);
+        let done = commands.saturating_sub(last_commands);
+        if let Some(rate) = (done * 1000).checked_div(elapsed_ms) {
+            self.ops_samples[self.ops_next] = rate;
+            self.ops_next = (self.ops_next + 1) % OPS_SAMPLES;
+            let average = self.ops_samples.iter().sum::<u64>() / OPS_SAMPLES as u64;
+            self.stats().ops_per_sec.store(average, Ordering::Relaxed);
+        }
+        self.ops_last = (self.now_ms, commands);
     }
 
     fn new_token(&mut self) -> u64 {

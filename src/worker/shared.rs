@@ -28,6 +28,8 @@ pub struct WorkerStats {
     pub net_output_bytes: AtomicU64,
     /// Keys removed by expiry on this shard.
     pub expired_keys: AtomicU64,
+    /// Commands per second over the last samples (INFO instantaneous_ops_per_sec).
+    pub ops_per_sec: AtomicU64,
     /// Keyspace hits and misses are not tracked yet.
     pub clients: AtomicUsize,
 }
@@ -50,6 +52,7 @@ impl WorkerStats {
             net_input_bytes: AtomicU64::new(0),
             net_output_bytes: AtomicU64::new(0),
             expired_keys: AtomicU64::new(0),
+            ops_per_sec: AtomicU64::new(0),
             clients: AtomicUsize::new(0),
         }
     }
