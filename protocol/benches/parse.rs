@@ -5,33 +5,13 @@
 //! A plain harness (no criterion): each sample parses the pipeline enough
 //! times to run for about 50 ms; the median of the samples is reported.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use shoal_protocol::{encode_request, RequestParser};
 
-struct CountingAllocator;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call unchanged to the system allocator.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller upholds `alloc`'s contract, which we pass on.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+#[path = "../tests/support/counting_alloc.rs"]
+mod counting_alloc;
 
 const PIPELINE_COMMANDS: usize = 64;
 const SAMPLES: usize = 21;
@@ -79,7 +59,7 @@ fn measure(name: &str, mut wire: Vec<u8>) {
         rounds += 1;
     }
     let mut per_command_ns = Vec::with_capacity(SAMPLES);
-    let allocations_before = ALLOCATIONS.load(Ordering::Relaxed);
+    let allocations_before = counting_alloc::allocations();
     for _ in 0..SAMPLES {
         let start = Instant::now();
         for _ in 0..rounds {
@@ -88,7 +68,7 @@ fn measure(name: &str, mut wire: Vec<u8>) {
         per_command_ns
             .push(start.elapsed().as_nanos() as f64 / (rounds as f64 * PIPELINE_COMMANDS as f64));
     }
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - allocations_before;
+    let allocations = counting_alloc::allocations() - allocations_before;
     per_command_ns.sort_by(f64::total_cmp);
     let median = per_command_ns[SAMPLES / 2];
     let best = per_command_ns[0];

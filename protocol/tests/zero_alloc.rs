@@ -1,37 +1,10 @@
 //! Parsing a pipeline allocates nothing: every argument is a slice of the
 //! connection's buffer. Counted with a global allocator that counts calls.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
 use shoal_protocol::{encode_inline_request, encode_request, RequestParser};
-
-struct CountingAllocator;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call unchanged to the system allocator.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller upholds `alloc`'s contract, which we pass on.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as for `alloc` and `dealloc`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
 
 const PIPELINE_COMMANDS: usize = 1000;
 
@@ -65,7 +38,7 @@ fn parsing_a_pipeline_of_1000_commands_allocates_nothing() {
     let mut total_args = 0;
     let mut commands = 0;
 
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = counting_alloc::allocations();
     {
         let mut requests = parser.parse(&mut wire[..split]);
         while let Some(request) = requests.next_command() {
@@ -81,7 +54,7 @@ fn parsing_a_pipeline_of_1000_commands_allocates_nothing() {
         commands += 1;
         total_args += command.len();
     }
-    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    let after = counting_alloc::allocations();
 
     assert_eq!(commands, PIPELINE_COMMANDS);
     assert_eq!(total_args, 250 * (3 + 2 + 8 + 3));

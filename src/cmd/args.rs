@@ -7,12 +7,6 @@ pub fn int_arg(arg: &[u8]) -> Result<i64, &'static [u8]> {
     shoal_protocol::parse_i64(arg).ok_or(errors::NOT_INTEGER)
 }
 
-/// Parses a float argument as Redis's `string2ld`/`strtold` accepts it:
-/// decimal or exponent text, `inf`, no spaces, no NaN.
-pub fn float_arg(arg: &[u8]) -> Result<f64, &'static [u8]> {
-    parse_float(arg).ok_or(errors::NOT_FLOAT)
-}
-
 /// A float from client text, or `None`.
 pub fn parse_float(arg: &[u8]) -> Option<f64> {
     let text = std::str::from_utf8(arg).ok()?;

@@ -459,12 +459,6 @@ pub fn decrby(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
     }
 }
 
-// INCRBYFLOAT was the only caller of `args::float_arg`; it now parses its
-// operands as `long double`s below. The helper stays referenced here, so
-// that the build is warning-free, until the float commands still to come
-// use it or its file (outside this change) drops it.
-const _: fn(&[u8]) -> Result<f64, &'static [u8]> = super::args::float_arg;
-
 /// `INCRBYFLOAT key increment`: the sum of two x87 `long double`s, as Redis
 /// computes and prints it on x86-64 (see [`long_double`]).
 pub fn incrbyfloat(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {

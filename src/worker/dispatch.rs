@@ -78,8 +78,8 @@ fn check(args: &[&[u8]], authenticated: bool) -> Checked {
 
 /// The subcommand of a container command named by `name`, any case.
 pub fn find_subcommand(spec: &CommandSpec, name: &[u8]) -> Option<&'static SubcommandSpec> {
-    let spec: &'static CommandSpec = cmd::lookup(spec.name.as_bytes())?;
-    spec.subcommands
+    let subcommands: &'static [SubcommandSpec] = spec.subcommands;
+    subcommands
         .iter()
         .find(|sub| name.eq_ignore_ascii_case(sub.name.as_bytes()))
 }
@@ -270,7 +270,6 @@ impl Worker {
         placement: KeyPlacement,
     ) {
         let now_ms = self.now_ms;
-        let positions = command_key_positions(spec, args);
         let (target, spans_shards) = match placement {
             KeyPlacement::Keyless => (self.id, false),
             KeyPlacement::One(shard) => (shard, false),
@@ -284,11 +283,14 @@ impl Worker {
             self.start_tx(slot, spec, args);
             return;
         }
+        // The key positions are needed only when some lock is held here:
+        // the common case skips computing them.
         let locked = !self.locks.is_idle()
             && (self.locks.has_waiting()
-                || self
-                    .locks
-                    .any_locked(db, positions.iter().map(|&p| args[p])));
+                || self.locks.any_locked(
+                    db,
+                    command_key_positions(spec, args).iter().map(|&p| args[p]),
+                ));
         if target == self.id && !locked {
             let Worker { shard, conns, .. } = self;
             let Some(conn) = conns.get_mut(slot).and_then(Option::as_mut) else {
@@ -307,19 +309,40 @@ impl Worker {
             });
             return;
         }
-        let client = &mut conn.client;
+        let Some((origin, db, resp)) = self.await_origin(slot) else {
+            return;
+        };
+        let args = args.iter().map(|arg| arg.to_vec()).collect();
+        self.deliver(
+            target,
+            Msg::Run {
+                origin,
+                db,
+                resp,
+                args,
+            },
+        );
+    }
+
+    /// Reserves the next reply slot of the client in `slot` for a reply that
+    /// comes later: where it goes, and the client's database and protocol.
+    pub(super) fn await_origin(
+        &mut self,
+        slot: usize,
+    ) -> Option<(Origin, usize, shoal_protocol::RespVersion)> {
+        let client = &mut self.conns.get_mut(slot).and_then(Option::as_mut)?.client;
         let origin = Origin {
             worker: self.id,
             client: client.id,
             seq: client.await_reply(),
         };
-        let msg = Msg::Run {
-            origin,
-            db,
-            resp: client.resp(),
-            args: args.iter().map(|arg| arg.to_vec()).collect(),
-        };
-        self.deliver(target, msg);
+        Some((origin, client.db, client.resp()))
+    }
+
+    /// Sends an encoded reply to the worker of the client it answers.
+    pub(super) fn send_reply(&mut self, origin: Origin, mut out: ReplyEncoder) {
+        let bytes = out.take_bytes();
+        self.deliver(origin.worker, Msg::Reply { origin, bytes });
     }
 
     /// Hands a reply to the client it belongs to, on this worker.

@@ -185,17 +185,9 @@ impl Worker {
         shards: Vec<usize>,
     ) {
         let token = self.new_token();
-        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+        let Some((origin, db, resp)) = self.await_origin(slot) else {
             return;
         };
-        let client = &mut conn.client;
-        let db = client.db;
-        let origin = Origin {
-            worker: self.id,
-            client: client.id,
-            seq: client.await_reply(),
-        };
-        let resp = client.resp();
         // Reading or emptying whole databases across shards needs one
         // consistent cut; gathering per-worker facts does not.
         let consistent = self.shared.workers > 1
@@ -345,14 +337,7 @@ impl Worker {
                     out.array(found.len());
                     found.iter().for_each(|key| out.bulk(key));
                 }
-                let bytes = out.take_bytes();
-                self.deliver(
-                    state.origin.worker,
-                    super::msg::Msg::Reply {
-                        origin: state.origin,
-                        bytes,
-                    },
-                );
+                self.send_reply(state.origin, out);
                 return;
             }
             (Gather::Keyspace(totals, _), PartResult::Counts(counts)) => {
@@ -398,13 +383,6 @@ impl Worker {
             Gather::Scan(_) => {}
             Gather::Keyspace(totals, build) => out.verbatim(b"txt", &(build.0)(&totals)),
         }
-        let bytes = out.take_bytes();
-        self.deliver(
-            state.origin.worker,
-            super::msg::Msg::Reply {
-                origin: state.origin,
-                bytes,
-            },
-        );
+        self.send_reply(state.origin, out);
     }
 }

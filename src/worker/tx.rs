@@ -59,15 +59,8 @@ impl Worker {
     pub(super) fn start_tx(&mut self, slot: usize, spec: &'static CommandSpec, args: &[&[u8]]) {
         let databases = self.shared.databases;
         let workers = self.shared.workers;
-        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+        let Some((origin, db, resp)) = self.await_origin(slot) else {
             return;
-        };
-        let client = &mut conn.client;
-        let db = client.db;
-        let origin = Origin {
-            worker: self.id,
-            client: client.id,
-            seq: client.await_reply(),
         };
         let mut by_shard: BTreeMap<usize, Vec<DbKey>> = BTreeMap::new();
         for key in db_keys(spec, args, db, databases) {
@@ -83,7 +76,7 @@ impl Worker {
         let state = TxState {
             origin,
             db,
-            resp: client.resp(),
+            resp,
             args: args.iter().map(|arg| arg.to_vec()).collect(),
             plan: by_shard.into_iter().collect(),
             locked: 0,
@@ -176,8 +169,6 @@ impl Worker {
                 },
             );
         }
-        let origin = state.origin;
-        let bytes = out.take_bytes();
-        self.deliver(origin.worker, Msg::Reply { origin, bytes });
+        self.send_reply(state.origin, out);
     }
 }
