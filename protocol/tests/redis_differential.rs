@@ -16,12 +16,27 @@ struct RedisServer {
     port: u16,
 }
 
+/// A port nothing listens on now, never handed out twice in this process:
+/// an ephemeral port from the kernel, once released, can be handed to the
+/// next test running in parallel too.
+fn free_port() -> u16 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    const FIRST: u32 = 20000;
+    const SPAN: u32 = 40000;
+    let base = std::process::id().wrapping_mul(7919) % SPAN;
+    for _ in 0..SPAN {
+        let offset = (base + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) % SPAN;
+        let port = (FIRST + offset) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port");
+}
+
 impl RedisServer {
     fn start(extra: &[&str]) -> RedisServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = free_port();
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(extra)

@@ -23,10 +23,26 @@ pub struct ServerProcess {
     pub port: u16,
 }
 
-/// A port nothing listens on now (the kernel's choice of an ephemeral port).
+/// Ports handed to servers come from this range, one after another.
+const TEST_PORTS: std::ops::Range<u16> = 20000..60000;
+
+/// A port nothing listens on now. Ports are taken in turn from a range
+/// starting at a point derived from the PID, never twice in one process:
+/// asking the kernel for an ephemeral port and releasing it lets two tests
+/// running in parallel receive the same one, and one of them then talks to
+/// the other's server.
 pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    listener.local_addr().expect("local address").port()
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let span = u32::from(TEST_PORTS.end - TEST_PORTS.start);
+    let base = std::process::id().wrapping_mul(7919) % span;
+    for _ in 0..span {
+        let offset = (base + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) % span;
+        let port = TEST_PORTS.start + offset as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {TEST_PORTS:?}");
 }
 
 impl ServerProcess {
