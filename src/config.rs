@@ -16,8 +16,8 @@
 //! implements it or only accepts it so that any real redis.conf loads (those
 //! produce one warning each). Loading, `CONFIG GET`, `CONFIG SET`, the
 //! warnings and the typed accessors are all derived from that table. Redis's
-//! rows follow the `standardConfig` table of Redis 7.0 (with the five options
-//! Redis 7.2 added) in its order, so the two can be compared line by line.
+//! rows follow the `standardConfig` table of Redis 7.0 in its order, so the
+//! two can be compared line by line.
 
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
@@ -394,6 +394,20 @@ impl Config {
     pub fn maxmemory_bytes(&self) -> u64 {
         u64::try_from(self.number(MAXMEMORY))
             .expect("the maxmemory row bounds it to 0..=ULLONG_MAX")
+    }
+
+    /// `lfu-log-factor` and `lfu-decay-time` when `maxmemory-policy` is an
+    /// LFU policy (keys then keep access frequencies, not access times).
+    pub fn lfu_settings(&self) -> Option<(u32, u32)> {
+        let policy = MAXMEMORY_POLICIES
+            .iter()
+            .find(|(_, code)| *code == self.code(MAXMEMORY_POLICY))
+            .map_or("", |(name, _)| name);
+        policy.ends_with("-lfu").then(|| {
+            let bounded =
+                |row| u32::try_from(self.number(row)).expect("rows bound it to 0..=INT_MAX");
+            (bounded(LFU_LOG_FACTOR), bounded(LFU_DECAY_TIME))
+        })
     }
 
     /// `dir`: the working directory, absolute; empty if the current
@@ -803,9 +817,8 @@ const SHUTDOWN_FLAGS: &[(&str, u32)] = &[
 
 /// Every option Shoal knows. Rows without `.implemented()` are accepted for
 /// compatibility and ignored. The Redis rows mirror Redis 7.0's
-/// `standardConfig` table, in its order, plus the options Redis 7.2 added
-/// (`cluster-announce-human-nodename`, `locale-collate`, `cluster-ping-interval`,
-/// `set-max-listpack-*`); Shoal's own options come last.
+/// `standardConfig` table, in its order (7.2's additions stay out, so
+/// `CONFIG GET *` answers as Redis 7.0 does); Shoal's own options come last.
 #[rustfmt::skip]
 const OPTIONS: &[OptionSpec] = &[
     // Yes/no options.
@@ -865,7 +878,6 @@ const OPTIONS: &[OptionSpec] = &[
     text("cluster-announce-ip", "").ignored(NO_REPLICATION),
     text("cluster-config-file", "nodes.conf").immutable().ignored(NO_REPLICATION),
     checked_text("cluster-announce-hostname", check_hostname, "").ignored(NO_REPLICATION),
-    text("cluster-announce-human-nodename", "").ignored(NO_REPLICATION),
     text("syslog-ident", "redis").immutable(),
     checked_text("dbfilename", check_db_filename, "dump.rdb").protected().ignored(NO_PERSISTENCE),
     checked_text("appendfilename", check_aof_filename, "appendonly.aof").immutable().ignored(NO_PERSISTENCE),
@@ -878,7 +890,6 @@ const OPTIONS: &[OptionSpec] = &[
     checked_text("proc-title-template", check_proc_title_template, "{title} {listen-addr} {server-mode}"),
     text("bind-source-addr", "").ignored(NO_REPLICATION),
     text("logfile", "").immutable().implemented(),
-    text("locale-collate", ""),
     text("masterauth", "").sensitive().ignored(NO_REPLICATION),
     text("requirepass", "").sensitive().implemented(),
 
@@ -915,8 +926,8 @@ const OPTIONS: &[OptionSpec] = &[
     integer("active-defrag-cycle-max", 1, 99, "25"),
     integer("active-defrag-threshold-lower", 0, 1000, "10"),
     integer("active-defrag-threshold-upper", 0, 1000, "100"),
-    integer("lfu-log-factor", 0, INT_MAX, "10"),
-    integer("lfu-decay-time", 0, INT_MAX, "1"),
+    integer("lfu-log-factor", 0, INT_MAX, "10").implemented(),
+    integer("lfu-decay-time", 0, INT_MAX, "1").implemented(),
     integer("replica-priority", 0, INT_MAX, "100").alias("slave-priority").ignored(NO_REPLICATION),
     integer("repl-diskless-sync-delay", 0, INT_MAX, "5").ignored(NO_REPLICATION),
     integer("maxmemory-samples", 1, INT_MAX, "5"),
@@ -948,7 +959,6 @@ const OPTIONS: &[OptionSpec] = &[
     integer("acllog-max-len", 0, LONG_MAX, "128"),
     integer("busy-reply-threshold", 0, LONG_MAX, "5000").alias("lua-time-limit"),
     integer("cluster-node-timeout", 0, LONG_MAX, "15000").ignored(NO_REPLICATION),
-    integer("cluster-ping-interval", 0, LONG_MAX, "0").hidden().ignored(NO_REPLICATION),
     integer("slowlog-log-slower-than", -1, LONG_MAX, "10000").implemented(),
     integer("latency-monitor-threshold", 0, LONG_MAX, "0"),
     memory("proto-max-bulk-len", 1 << 20, LONG_MAX, "536870912").implemented(),
@@ -958,8 +968,6 @@ const OPTIONS: &[OptionSpec] = &[
     memory("cluster-link-sendbuf-limit", 0, ULLONG_MAX, "0").ignored(NO_REPLICATION),
     integer("hash-max-listpack-entries", 0, LONG_MAX, "512").alias("hash-max-ziplist-entries"),
     integer("set-max-intset-entries", 0, LONG_MAX, "512"),
-    integer("set-max-listpack-entries", 0, LONG_MAX, "128"),
-    integer("set-max-listpack-value", 0, LONG_MAX, "64"),
     integer("zset-max-listpack-entries", 0, LONG_MAX, "128").alias("zset-max-ziplist-entries"),
     memory("active-defrag-ignore-bytes", 1, LONG_MAX, "104857600"),
     memory("hash-max-listpack-value", 0, LONG_MAX, "64").alias("hash-max-ziplist-value"),
@@ -1056,6 +1064,9 @@ const HZ: usize = row("hz");
 const SLOWLOG_LOG_SLOWER_THAN: usize = row("slowlog-log-slower-than");
 const SLOWLOG_MAX_LEN: usize = row("slowlog-max-len");
 const MAXMEMORY: usize = row("maxmemory");
+const MAXMEMORY_POLICY: usize = row("maxmemory-policy");
+const LFU_LOG_FACTOR: usize = row("lfu-log-factor");
+const LFU_DECAY_TIME: usize = row("lfu-decay-time");
 const DIR: usize = row("dir");
 const LOGFILE: usize = row("logfile");
 const LOGLEVEL: usize = row("loglevel");
@@ -2351,8 +2362,8 @@ mod tests {
                 .iter()
                 .any(|(directive, _)| *directive == name));
         }
-        // Redis 7.0's 178 rows (and their 19 aliases), 5 from Redis 7.2, 4 of Shoal's.
-        assert_eq!(OPTIONS.len(), 178 + 5 + 4);
+        // Redis 7.0's 178 rows (and their 19 aliases) and 4 of Shoal's.
+        assert_eq!(OPTIONS.len(), 178 + 4);
         assert_eq!(names.len(), OPTIONS.len() + 19);
     }
 

@@ -262,7 +262,6 @@ fn server_commands_match_redis() {
 }
 
 #[test]
-#[ignore = "CONFIG (src/config.rs) knows Redis 7.2's set-max-listpack-entries, which Redis 7.0 does not"]
 fn config_get_of_newer_options_matches_redis() {
     compare_scripts_resp2_and_resp3(&[config_get_redis_7_2_options()], THREADS);
 }

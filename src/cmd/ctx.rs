@@ -3,7 +3,7 @@
 
 use shoal_protocol::ReplyEncoder;
 
-use crate::shard::{Entry, Shard, Value};
+use crate::shard::{Entry, Lookup, Shard, Value};
 
 /// Redis's reply texts shared by many commands.
 pub mod errors {
@@ -38,9 +38,15 @@ pub struct ShardCtx<'a> {
 }
 
 impl ShardCtx<'_> {
-    /// The live entry under `key` in the selected database.
+    /// The live entry under `key` in the selected database, looked up for
+    /// writing (no hit or miss counted).
     pub fn entry(&mut self, key: &[u8]) -> Option<&mut Entry> {
         self.shard.entry(self.db, key, self.now_ms)
+    }
+
+    /// The live entry under `key`, looked up as `lookup` says.
+    pub fn lookup(&mut self, key: &[u8], lookup: Lookup) -> Option<&mut Entry> {
+        self.shard.lookup(self.db, key, self.now_ms, lookup)
     }
 
     /// Whether `key` exists (expired keys are removed first).
@@ -50,8 +56,7 @@ impl ShardCtx<'_> {
 
     /// Stores `value` under `key` in the selected database.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
-        let now_ms = self.now_ms;
-        self.shard.db(self.db).set(key, value, keep_ttl, now_ms);
+        self.shard.set(self.db, key, value, keep_ttl, self.now_ms);
     }
 
     /// Removes `key`; returns whether it existed.

@@ -3,7 +3,8 @@
 use super::args::{int_arg, is};
 use super::ctx::{errors, ShardCtx};
 use crate::glob::glob_match;
-use crate::shard::{Shard, StrValue, Value};
+use crate::shard::access::idle_seconds;
+use crate::shard::{AccessPolicy, Lookup, Shard, StrValue, Value};
 
 /* ---------------------------------------------------------------------------
  * Existence and deletion
@@ -15,16 +16,28 @@ pub fn del(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
     ctx.out.integer(removed as i64);
 }
 
-/// `EXISTS key [key ...]`: how many of the keys exist, repeats counted; also `TOUCH`.
+/// `EXISTS key [key ...]`: how many of the keys exist, repeats counted.
 pub fn exists(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
-    let found = args[1..].iter().filter(|key| ctx.exists(key)).count();
+    count_found(ctx, &args[1..], Lookup::Peek);
+}
+
+/// `TOUCH key [key ...]`: as EXISTS, but each found key counts as accessed.
+pub fn touch(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
+    count_found(ctx, &args[1..], Lookup::Read);
+}
+
+fn count_found(ctx: &mut ShardCtx<'_>, keys: &[&[u8]], lookup: Lookup) {
+    let found = keys
+        .iter()
+        .filter(|key| ctx.lookup(key, lookup).is_some())
+        .count();
     ctx.out.integer(found as i64);
 }
 
 /// `TYPE key`
 pub fn type_of(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
     let name = ctx
-        .entry(args[1])
+        .lookup(args[1], Lookup::Peek)
         .map_or("none", |entry| entry.value.type_name());
     ctx.out.simple_string(name.as_bytes());
 }
@@ -143,9 +156,7 @@ pub fn pexpireat(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
 /// The shared body of TTL, PTTL, EXPIRETIME, PEXPIRETIME.
 fn ttl_generic(ctx: &mut ShardCtx<'_>, key: &[u8], millis: bool, absolute: bool) {
     let now_ms = ctx.now_ms as i64;
-    let db = ctx.db;
-    ctx.shard.expire_if_due(db, key, ctx.now_ms);
-    let Some((_, entry)) = ctx.shard.db_ref(db).key_at_key(key) else {
+    let Some(entry) = ctx.lookup(key, Lookup::Peek) else {
         return ctx.out.integer(-2);
     };
     if entry.expire_at_ms == 0 {
@@ -288,7 +299,7 @@ pub fn copy(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
             .out
             .error(b"ERR source and destination objects are the same");
     }
-    let Some(entry) = ctx.entry(from).map(|entry| entry.clone()) else {
+    let Some(entry) = ctx.lookup(from, Lookup::Read).map(|entry| entry.clone()) else {
         return ctx.out.integer(0);
     };
     let now_ms = ctx.now_ms;
@@ -363,8 +374,9 @@ pub fn object(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
         }
         return;
     };
-    let now_s = (ctx.now_ms / 1000) as u32;
-    let Some(entry) = ctx.shard.db(ctx.db).peek_entry(key, ctx.now_ms) else {
+    let policy = ctx.shard.tracking.policy;
+    let now_ms = ctx.now_ms;
+    let Some(entry) = ctx.lookup(key, Lookup::Peek) else {
         return ctx.out.null();
     };
     if is(sub, "ENCODING") {
@@ -375,10 +387,21 @@ pub fn object(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
         ctx.out
             .integer(if shared { i64::from(i32::MAX) } else { 1 });
     } else if is(sub, "IDLETIME") {
-        let idle = now_s.saturating_sub(entry.accessed_s);
-        ctx.out.integer(i64::from(idle));
+        match policy {
+            AccessPolicy::Lru => {
+                let idle_s = idle_seconds(entry.access_clock, now_ms);
+                ctx.out.integer(idle_s as i64);
+            }
+            AccessPolicy::Lfu { .. } => ctx.out.error(b"ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."),
+        }
     } else {
-        ctx.out.error(b"ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+        match policy {
+            AccessPolicy::Lfu { .. } => {
+                let counter = policy.lfu_counter(entry.access_clock, now_ms);
+                ctx.out.integer(i64::from(counter));
+            }
+            AccessPolicy::Lru => ctx.out.error(b"ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::args::{int_arg, is};
 use super::ctx::{errors, ShardCtx};
-use crate::shard::{StrValue, Value};
+use crate::shard::{Lookup as Access, StrValue, Value};
 
 /// The largest string a command may build (`proto-max-bulk-len`).
 const STRING_MAX_BYTES: u64 = 512 * 1024 * 1024;
@@ -18,8 +18,14 @@ enum Lookup<'a> {
     WrongType,
 }
 
+/// Looks a string up for a write command.
 fn lookup<'a>(ctx: &'a mut ShardCtx<'_>, key: &[u8]) -> Lookup<'a> {
-    lookup_in(ctx.shard, ctx.db, ctx.now_ms, key)
+    lookup_in(ctx.shard, ctx.db, ctx.now_ms, key, Access::Write)
+}
+
+/// Looks a string up for a read command (counts a keyspace hit or miss).
+fn lookup_read<'a>(ctx: &'a mut ShardCtx<'_>, key: &[u8]) -> Lookup<'a> {
+    lookup_in(ctx.shard, ctx.db, ctx.now_ms, key, Access::Read)
 }
 
 fn lookup_in<'a>(
@@ -27,8 +33,9 @@ fn lookup_in<'a>(
     db: usize,
     now_ms: u64,
     key: &[u8],
+    access: Access,
 ) -> Lookup<'a> {
-    match shard.entry(db, key, now_ms) {
+    match shard.lookup(db, key, now_ms, access) {
         None => Lookup::Missing,
         Some(entry) => match &mut entry.value {
             Value::Str(string) => Lookup::Found(string),
@@ -38,10 +45,11 @@ fn lookup_in<'a>(
     }
 }
 
-/// Replies with the string at `key` (nil if absent). Err if it is another type.
+/// Replies with the string at `key` (nil if absent), looked up for reading.
+/// Err if it is another type.
 fn reply_string(ctx: &mut ShardCtx<'_>, key: &[u8]) -> Result<(), ()> {
     let out = &mut *ctx.out;
-    match lookup_in(ctx.shard, ctx.db, ctx.now_ms, key) {
+    match lookup_in(ctx.shard, ctx.db, ctx.now_ms, key, Access::Read) {
         Lookup::Missing => {
             out.null();
             Ok(())
@@ -292,7 +300,7 @@ pub fn getex(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
         return;
     };
     let key = args[1];
-    match lookup(ctx, key) {
+    match lookup_read(ctx, key) {
         Lookup::Missing => {
             ctx.out.null();
             return;
@@ -310,7 +318,15 @@ pub fn getex(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
         },
         None => None,
     };
-    let _ = reply_string(ctx, key);
+    // Found above: this second look neither counts nor touches again.
+    if let Some(Value::Str(string)) = ctx
+        .shard
+        .db_ref(ctx.db)
+        .peek_entry(key, ctx.now_ms)
+        .map(|entry| &entry.value)
+    {
+        string.with_bytes(|bytes| ctx.out.bulk(bytes));
+    }
     let absolute = matches!(
         options.expire,
         Some((ExpireKind::UnixSeconds | ExpireKind::UnixMillis, _))
@@ -333,7 +349,7 @@ pub fn mget(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
     let out = &mut *ctx.out;
     out.array(args.len() - 1);
     for key in &args[1..] {
-        match lookup_in(ctx.shard, ctx.db, ctx.now_ms, key) {
+        match lookup_in(ctx.shard, ctx.db, ctx.now_ms, key, Access::Read) {
             Lookup::Found(string) => string.with_bytes(|bytes| out.bulk(bytes)),
             _ => out.null(),
         }
@@ -401,7 +417,7 @@ pub fn append(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
 
 /// `STRLEN key`
 pub fn strlen(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
-    match lookup(ctx, args[1]) {
+    match lookup_read(ctx, args[1]) {
         Lookup::Missing => ctx.out.integer(0),
         Lookup::WrongType => ctx.out.error(errors::WRONGTYPE),
         Lookup::Found(string) => {
@@ -502,7 +518,7 @@ pub fn getrange(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
         (Ok(start), Ok(end)) => (start, end),
         (Err(error), _) | (_, Err(error)) => return ctx.out.error(error),
     };
-    let string = match lookup(ctx, args[1]) {
+    let string = match lookup_read(ctx, args[1]) {
         Lookup::Missing => return ctx.out.bulk(b""),
         Lookup::WrongType => return ctx.out.error(errors::WRONGTYPE),
         Lookup::Found(string) => string.to_vec(),
@@ -586,7 +602,7 @@ pub fn setrange(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
 pub fn lcs(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
     let mut strings = [Vec::new(), Vec::new()];
     for (slot, key) in strings.iter_mut().zip([args[1], args[2]]) {
-        match lookup(ctx, key) {
+        match lookup_read(ctx, key) {
             Lookup::Missing => {}
             Lookup::WrongType => {
                 return ctx

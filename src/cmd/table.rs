@@ -252,7 +252,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd!("del", -2, WN, 1, -1, 1, KW, S(keys::del), "generic", "Deletes one or more keys."),
     cmd!("unlink", -2, WNF, 1, -1, 1, KWF, S(keys::del), "generic", "Asynchronously deletes one or more keys."),
     cmd!("exists", -2, RF, 1, -1, 1, KRF, S(keys::exists), "generic", "Determines whether one or more keys exist."),
-    cmd!("touch", -2, RF, 1, -1, 1, KRF, S(keys::exists), "generic", "Returns the number of existing keys out of those specified after updating the time they were last accessed."),
+    cmd!("touch", -2, RF, 1, -1, 1, KRF, S(keys::touch), "generic", "Returns the number of existing keys out of those specified after updating the time they were last accessed."),
     cmd!("type", 2, RF, 1, 1, 1, KRF, S(keys::type_of), "generic", "Determines the type of value stored at a key."),
     cmd!("expire", -3, WNF, 1, 1, 1, KWF, S(keys::expire), "generic", "Sets the expiration time of a key in seconds."),
     cmd!("pexpire", -3, WNF, 1, 1, 1, KWF, S(keys::pexpire), "generic", "Sets the expiration time of a key in milliseconds."),

@@ -3,6 +3,7 @@
 use ahash::RandomState;
 use indexmap::{IndexMap, IndexSet};
 
+use super::access::{AccessPolicy, Lookup, Tracking};
 use super::value::Value;
 
 /// A key as stored.
@@ -15,8 +16,9 @@ pub struct Entry {
     pub value: Value,
     /// Unix time in milliseconds at which the key expires; 0 for never.
     pub expire_at_ms: u64,
-    /// Seconds clock of the last access, for `OBJECT IDLETIME`.
-    pub accessed_s: u32,
+    /// The access clock: seconds of the last access under LRU, the
+    /// frequency counter under LFU (see [`AccessPolicy`]).
+    pub access_clock: u32,
 }
 
 /// Keys held by one shard for one database. An `IndexMap` gives O(1)
@@ -27,17 +29,6 @@ pub struct Db {
     entries: IndexMap<Key, Entry, RandomState>,
     /// Keys that have an expiry time, for the active expiry cycle.
     volatile: IndexSet<Key, RandomState>,
-}
-
-/// Counters a database reports to `INFO`.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct ExpiryStats {
-    /// Keys removed because their time passed.
-    pub expired_keys: u64,
-}
-
-fn seconds_clock(now_ms: u64) -> u32 {
-    (now_ms / 1000) as u32
 }
 
 impl Db {
@@ -72,7 +63,7 @@ impl Db {
 
     /// The position of `key` if it is live; an expired key is removed on
     /// the way (one hash lookup either way).
-    fn live_index(&mut self, key: &[u8], now_ms: u64, stats: &mut ExpiryStats) -> Option<usize> {
+    fn live_index(&mut self, key: &[u8], now_ms: u64, tracking: &mut Tracking) -> Option<usize> {
         let index = self.entries.get_index_of(key)?;
         let expired = self
             .entries
@@ -80,44 +71,43 @@ impl Db {
             .is_some_and(|(_, entry)| Self::is_expired(entry, now_ms));
         if expired {
             self.remove_index(index);
-            stats.expired_keys += 1;
+            tracking.count_expired();
             return None;
         }
         Some(index)
     }
 
-    /// Removes `key` if its time has passed; returns whether it did.
-    pub fn expire_if_due(&mut self, key: &[u8], now_ms: u64, stats: &mut ExpiryStats) -> bool {
-        let Some(index) = self.entries.get_index_of(key) else {
-            return false;
-        };
-        let due = self
-            .entries
-            .get_index(index)
-            .is_some_and(|(_, entry)| Self::is_expired(entry, now_ms));
-        if due {
-            self.remove_index(index);
-            stats.expired_keys += 1;
-        }
-        due
-    }
-
-    /// The live entry under `key`, marking it accessed.
+    /// The live entry under `key`, recording the access as `lookup` says.
     pub fn get_mut(
         &mut self,
         key: &[u8],
         now_ms: u64,
-        stats: &mut ExpiryStats,
+        tracking: &mut Tracking,
+        lookup: Lookup,
     ) -> Option<&mut Entry> {
-        let index = self.live_index(key, now_ms, stats)?;
+        let Some(index) = self.live_index(key, now_ms, tracking) else {
+            tracking.count(lookup, false);
+            return None;
+        };
         let (_, entry) = self.entries.get_index_mut(index)?;
-        entry.accessed_s = seconds_clock(now_ms);
+        tracking.count(lookup, true);
+        if lookup != Lookup::Peek {
+            let policy = tracking.policy;
+            policy.touch(&mut entry.access_clock, now_ms, &mut tracking.random);
+        }
         Some(entry)
     }
 
     /// Stores `value` under `key`, dropping any expiry unless `keep_ttl`.
-    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now_ms: u64) {
-        let accessed_s = seconds_clock(now_ms);
+    /// An overwritten key keeps its LFU counter, as in Redis.
+    pub fn set(
+        &mut self,
+        key: &[u8],
+        value: Value,
+        keep_ttl: bool,
+        now_ms: u64,
+        policy: AccessPolicy,
+    ) {
         let existing = self.entries.get_index_of(key);
         match existing
             .and_then(|index| self.entries.get_index_mut(index))
@@ -125,7 +115,9 @@ impl Db {
         {
             Some(entry) => {
                 entry.value = value;
-                entry.accessed_s = accessed_s;
+                if policy == AccessPolicy::Lru {
+                    entry.access_clock = policy.initial_clock(now_ms);
+                }
                 if !keep_ttl && entry.expire_at_ms != 0 {
                     entry.expire_at_ms = 0;
                     self.volatile.swap_remove(key);
@@ -137,7 +129,7 @@ impl Db {
                     Entry {
                         value,
                         expire_at_ms: 0,
-                        accessed_s,
+                        access_clock: policy.initial_clock(now_ms),
                     },
                 );
             }
@@ -190,7 +182,7 @@ impl Db {
         samples: usize,
         now_ms: u64,
         seed: u64,
-        stats: &mut ExpiryStats,
+        tracking: &mut Tracking,
     ) -> (usize, usize) {
         let mut removed = 0;
         let mut sampled = 0;
@@ -212,16 +204,11 @@ impl Db {
             if due {
                 let key = key.clone();
                 self.remove(&key);
-                stats.expired_keys += 1;
+                tracking.count_expired();
                 removed += 1;
             }
         }
         (sampled, removed)
-    }
-
-    /// The stored key and entry for `key`, expired or not.
-    pub fn key_at_key(&self, key: &[u8]) -> Option<(&Key, &Entry)> {
-        self.entries.get_key_value(key)
     }
 
     /// The live entry under `key` without touching its access time or

@@ -1,9 +1,13 @@
 //! A shard: the slice of the keyspace one worker owns, in every database.
 
+pub mod access;
 pub mod db;
 pub mod value;
 
-pub use db::{Db, Entry, ExpiryStats};
+use std::sync::Arc;
+
+pub use access::{AccessPolicy, Lookup, ShardCounters, Tracking};
+pub use db::{Db, Entry};
 pub use value::{StrValue, Value};
 
 /// Keys sampled per database per active expiry round, as Redis's
@@ -18,19 +22,21 @@ const EXPIRE_ROUNDS_MAX: usize = 16;
 #[derive(Debug)]
 pub struct Shard {
     dbs: Vec<Db>,
-    /// Expiry counters for INFO.
-    pub expiry: ExpiryStats,
+    /// The access policy, counters and random state lookups use.
+    pub tracking: Tracking,
     expire_seed: u64,
 }
 
 impl Shard {
-    /// An empty shard with `databases` logical databases.
-    pub fn new(id: usize, databases: usize) -> Shard {
+    /// An empty shard with `databases` logical databases that adds to
+    /// `counters`.
+    pub fn new(id: usize, databases: usize, counters: Arc<ShardCounters>) -> Shard {
         assert!(databases > 0, "at least one database");
+        let seed = 0x9e37_79b9_7f4a_7c15 ^ id as u64;
         Shard {
             dbs: (0..databases).map(|_| Db::default()).collect(),
-            expiry: ExpiryStats::default(),
-            expire_seed: 0x9e37_79b9_7f4a_7c15 ^ id as u64,
+            tracking: Tracking::new(counters, seed),
+            expire_seed: seed,
         }
     }
 
@@ -44,14 +50,27 @@ impl Shard {
         &mut self.dbs[index]
     }
 
-    /// The live entry under `key` in database `db`, marked accessed.
+    /// The live entry under `key` in database `db`, looked up for writing.
     pub fn entry(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
-        self.dbs[db].get_mut(key, now_ms, &mut self.expiry)
+        self.lookup(db, key, now_ms, Lookup::Write)
     }
 
-    /// Removes `key` from database `db` if its time has passed.
-    pub fn expire_if_due(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
-        self.dbs[db].expire_if_due(key, now_ms, &mut self.expiry)
+    /// The live entry under `key` in database `db`, the access recorded as
+    /// `lookup` says.
+    pub fn lookup(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        now_ms: u64,
+        lookup: Lookup,
+    ) -> Option<&mut Entry> {
+        self.dbs[db].get_mut(key, now_ms, &mut self.tracking, lookup)
+    }
+
+    /// Stores `value` under `key` in database `db` (see [`Db::set`]).
+    pub fn set(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool, now_ms: u64) {
+        let policy = self.tracking.policy;
+        self.dbs[db].set(key, value, keep_ttl, now_ms, policy);
     }
 
     /// Database `index`, read-only.
@@ -90,7 +109,7 @@ impl Shard {
                     EXPIRE_SAMPLES_PER_ROUND,
                     now_ms,
                     self.expire_seed,
-                    &mut self.expiry,
+                    &mut self.tracking,
                 );
                 removed_total += removed;
                 if sampled == 0 || removed * 100 <= sampled * EXPIRE_REPEAT_PERCENT {

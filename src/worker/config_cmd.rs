@@ -52,6 +52,7 @@ pub fn config(client: &mut Client, args: &[&[u8]], shared: &Shared) {
                 .iter()
                 .chain(stats.usec.iter())
                 .for_each(|counter| counter.store(0, Ordering::Relaxed));
+            stats.keyspace.reset();
         }
         client.reply_now(|out| out.ok());
     } else {

@@ -292,6 +292,7 @@ impl Worker {
                     command_key_positions(spec, args).iter().map(|&p| args[p]),
                 ));
         if target == self.id && !locked {
+            self.shard.tracking.policy = self.shared.access_policy();
             let Worker { shard, conns, .. } = self;
             let Some(conn) = conns.get_mut(slot).and_then(Option::as_mut) else {
                 return;
@@ -372,6 +373,7 @@ impl Worker {
     ) -> Vec<u8> {
         let mut out = ReplyEncoder::new(resp);
         let started = Instant::now();
+        self.shard.tracking.policy = self.shared.access_policy();
         let spec = cmd::lookup(args[0]);
         if let Some(Exec::Shard(handler)) = spec.map(|spec| spec.exec) {
             handler(

@@ -132,14 +132,16 @@ pub fn render(shared: &Shared, sections: &Sections, keyspace: Option<&[(usize, u
         "stats",
         "Stats",
         format!(
-            "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:0\r\nkeyspace_misses:0\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_error_replies:{}\r\ntracking_total_keys:0\r\n",
+            "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_error_replies:{}\r\ntracking_total_keys:0\r\n",
             shared.total(|s| &s.connections),
             shared.total(|s| &s.commands),
             shared.total(|s| &s.ops_per_sec),
             shared.total(|s| &s.net_input_bytes),
             shared.total(|s| &s.net_output_bytes),
             shared.total(|s| &s.rejected),
-            shared.total(|s| &s.expired_keys),
+            shared.total(|s| &s.keyspace.expired_keys),
+            shared.total(|s| &s.keyspace.keyspace_hits),
+            shared.total(|s| &s.keyspace.keyspace_misses),
             shared.total(|s| &s.errors),
         ),
     );

@@ -141,6 +141,7 @@ impl Worker {
         } = setup;
         let workers = shared.workers;
         let databases = shared.databases;
+        let counters = shared.stats[id].keyspace.clone();
         let (limits, output_limit_bytes, soft_limit_bytes, soft_limit_ms) = {
             let config = shared
                 .config
@@ -163,7 +164,7 @@ impl Worker {
         Ok(Worker {
             id,
             shared,
-            shard: Shard::new(id, databases),
+            shard: Shard::new(id, databases, counters),
             locks: LockTable::default(),
             endpoint,
             outbox: (0..workers).map(|_| VecDeque::new()).collect(),
@@ -469,9 +470,6 @@ impl Worker {
     fn cron(&mut self) {
         self.shard.active_expire_cycle(self.now_ms);
         self.sample_ops_per_sec();
-        self.stats()
-            .expired_keys
-            .store(self.shard.expiry.expired_keys, Ordering::Relaxed);
         if self.soft_limit_bytes > 0 {
             let limit_ms = self.soft_limit_ms;
             let now_ms = self.now_ms;

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::config::Config;
+use crate::shard::{AccessPolicy, ShardCounters};
 
 /// Counters one worker writes and INFO reads, on their own cache line.
 #[derive(Debug)]
@@ -26,11 +27,11 @@ pub struct WorkerStats {
     pub net_input_bytes: AtomicU64,
     /// Bytes written to clients.
     pub net_output_bytes: AtomicU64,
-    /// Keys removed by expiry on this shard.
-    pub expired_keys: AtomicU64,
+    /// Expiries, hits and misses of this worker's shard.
+    pub keyspace: Arc<ShardCounters>,
     /// Commands per second over the last samples (INFO instantaneous_ops_per_sec).
     pub ops_per_sec: AtomicU64,
-    /// Keyspace hits and misses are not tracked yet.
+    /// Clients connected to this worker.
     pub clients: AtomicUsize,
 }
 
@@ -51,7 +52,7 @@ impl WorkerStats {
             errors: AtomicU64::new(0),
             net_input_bytes: AtomicU64::new(0),
             net_output_bytes: AtomicU64::new(0),
-            expired_keys: AtomicU64::new(0),
+            keyspace: Arc::default(),
             ops_per_sec: AtomicU64::new(0),
             clients: AtomicUsize::new(0),
         }
@@ -97,6 +98,9 @@ pub struct Shared {
     /// `slowlog-log-slower-than` in microseconds (negative: off), cached
     /// so the per-command check takes no lock.
     pub slowlog_threshold_us: AtomicI64,
+    /// The keys' access clock (LRU or LFU, from `maxmemory-policy`),
+    /// packed by [`AccessPolicy::pack`] and cached likewise.
+    pub access_policy: AtomicU64,
     /// `slowlog-max-len`, cached likewise.
     pub slowlog_max_len: AtomicUsize,
     /// Clients in MONITOR mode: (worker, client id).
@@ -124,7 +128,20 @@ impl Shared {
                 .store(config.slowlog_log_slower_than_us(), Ordering::Relaxed);
             self.slowlog_max_len
                 .store(config.slowlog_max_len() as usize, Ordering::Relaxed);
+            let policy = match config.lfu_settings() {
+                Some((log_factor, decay_minutes)) => AccessPolicy::Lfu {
+                    log_factor,
+                    decay_minutes,
+                },
+                None => AccessPolicy::Lru,
+            };
+            self.access_policy.store(policy.pack(), Ordering::Relaxed);
         }
+    }
+
+    /// The access policy in force.
+    pub fn access_policy(&self) -> AccessPolicy {
+        AccessPolicy::unpack(self.access_policy.load(Ordering::Relaxed))
     }
 
     /// Total over workers of one counter.

@@ -131,7 +131,9 @@ impl Worker {
     }
 
     fn finish_tx(&mut self, tx: u64, state: TxState) {
-        let mut scratch = Shard::new(self.id, self.shared.databases);
+        let counters = self.shard.tracking.counters.clone();
+        let mut scratch = Shard::new(self.id, self.shared.databases, counters);
+        scratch.tracking.policy = self.shared.access_policy();
         for ((db, key), entry) in &state.gathered {
             if let Some(entry) = entry {
                 scratch.db(*db).insert_entry(key, entry.clone());

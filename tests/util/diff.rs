@@ -61,6 +61,9 @@ pub enum Check {
     /// SETS of keys seen. Cursor values and the order and batching of keys are
     /// the server's business; SCAN may return a key twice.
     ScanAll,
+    /// INFO text (a bulk or verbatim string): only the `field:value` lines
+    /// of the named fields are compared, each of which must be present.
+    InfoFields(&'static [&'static str]),
     /// The replies are read but not compared: setup whose reply is not
     /// what the script tests (rare; every use says why).
     Ignore,
@@ -577,6 +580,24 @@ fn scan_keys(client: &mut Client, options: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, S
 }
 
 /// Whether two replies agree under `check`.
+/// The `field:value` lines of INFO text for `fields`, in that order;
+/// None if the reply is not text or a field is missing.
+fn info_fields(reply: &Reply, fields: &[&str]) -> Option<Vec<String>> {
+    let (Reply::Bulk(text) | Reply::Verbatim { text, .. }) = reply else {
+        return None;
+    };
+    let text = String::from_utf8_lossy(text);
+    fields
+        .iter()
+        .map(|field| {
+            let prefix = format!("{field}:");
+            text.lines()
+                .find(|line| line.starts_with(&prefix))
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
 pub fn same_under(check: Check, redis: &Reply, shoal: &Reply) -> bool {
     match check {
         Check::Exact | Check::ScanAll => redis == shoal,
@@ -601,6 +622,10 @@ pub fn same_under(check: Check, redis: &Reply, shoal: &Reply) -> bool {
             _ => redis == shoal,
         },
         Check::MaskField(field) => masked(redis, field) == masked(shoal, field),
+        Check::InfoFields(fields) => {
+            let (a, b) = (info_fields(redis, fields), info_fields(shoal, fields));
+            a.is_some() && a == b
+        }
     }
 }
 
