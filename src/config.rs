@@ -410,6 +410,22 @@ impl Config {
         })
     }
 
+    /// The thresholds at which compact collection encodings convert
+    /// (`hash-max-listpack-entries` and the rest).
+    pub fn encoding_limits(&self) -> EncodingLimits {
+        // Every row is bounded to a u64-or-i64 range, so these cannot fail.
+        let unsigned = |row| u64::try_from(self.number(row)).unwrap_or(u64::MAX);
+        EncodingLimits {
+            hash_max_listpack_entries: unsigned(HASH_MAX_LISTPACK_ENTRIES),
+            hash_max_listpack_value: unsigned(HASH_MAX_LISTPACK_VALUE),
+            list_max_listpack_size: self.number(LIST_MAX_LISTPACK_SIZE) as i64,
+            list_compress_depth: unsigned(LIST_COMPRESS_DEPTH),
+            set_max_intset_entries: unsigned(SET_MAX_INTSET_ENTRIES),
+            zset_max_listpack_entries: unsigned(ZSET_MAX_LISTPACK_ENTRIES),
+            zset_max_listpack_value: unsigned(ZSET_MAX_LISTPACK_VALUE),
+        }
+    }
+
     /// `dir`: the working directory, absolute; empty if the current
     /// directory could not be determined at startup.
     pub fn dir(&self) -> PathBuf {
@@ -806,6 +822,42 @@ const PROPAGATION_ERROR_BEHAVIORS: &[(&str, u32)] =
 const TLS_AUTH_CLIENTS: &[(&str, u32)] = &[("no", 0), ("yes", 1), ("optional", 2)];
 /// The codes are what [`Config::io_backend`] maps back.
 const IO_BACKENDS: &[(&str, u32)] = &[("auto", 0), ("uring", 1), ("epoll", 2)];
+/// When compact collection encodings convert to full structures, with
+/// Redis's option names and meanings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodingLimits {
+    /// `hash-max-listpack-entries`: more fields make a hash a hashtable.
+    pub hash_max_listpack_entries: u64,
+    /// `hash-max-listpack-value`: a longer field or value does too.
+    pub hash_max_listpack_value: u64,
+    /// `list-max-listpack-size`: entries per quicklist node when positive;
+    /// -1 to -5 cap each node at 4, 8, 16, 32 or 64 KiB.
+    pub list_max_listpack_size: i64,
+    /// `list-compress-depth`: accepted; nodes are not compressed.
+    pub list_compress_depth: u64,
+    /// `set-max-intset-entries`: more integers make a set a hashtable.
+    pub set_max_intset_entries: u64,
+    /// `zset-max-listpack-entries`: more members make a sorted set a skiplist.
+    pub zset_max_listpack_entries: u64,
+    /// `zset-max-listpack-value`: a longer member does too.
+    pub zset_max_listpack_value: u64,
+}
+
+impl Default for EncodingLimits {
+    /// Redis 7.0's defaults.
+    fn default() -> EncodingLimits {
+        EncodingLimits {
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+            list_max_listpack_size: -2,
+            list_compress_depth: 0,
+            set_max_intset_entries: 512,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+        }
+    }
+}
+
 /// Redis's shutdown flags, in the order Redis lists and shows them.
 const SHUTDOWN_FLAGS: &[(&str, u32)] = &[
     ("default", 0),
@@ -1066,6 +1118,13 @@ const SLOWLOG_MAX_LEN: usize = row("slowlog-max-len");
 const MAXMEMORY: usize = row("maxmemory");
 const MAXMEMORY_POLICY: usize = row("maxmemory-policy");
 const LFU_LOG_FACTOR: usize = row("lfu-log-factor");
+const HASH_MAX_LISTPACK_ENTRIES: usize = row("hash-max-listpack-entries");
+const HASH_MAX_LISTPACK_VALUE: usize = row("hash-max-listpack-value");
+const LIST_MAX_LISTPACK_SIZE: usize = row("list-max-listpack-size");
+const LIST_COMPRESS_DEPTH: usize = row("list-compress-depth");
+const SET_MAX_INTSET_ENTRIES: usize = row("set-max-intset-entries");
+const ZSET_MAX_LISTPACK_ENTRIES: usize = row("zset-max-listpack-entries");
+const ZSET_MAX_LISTPACK_VALUE: usize = row("zset-max-listpack-value");
 const LFU_DECAY_TIME: usize = row("lfu-decay-time");
 const DIR: usize = row("dir");
 const LOGFILE: usize = row("logfile");
@@ -2370,6 +2429,8 @@ mod tests {
     #[test]
     fn typed_accessors_read_the_defaults() {
         let config = Config::default();
+        assert_eq!(config.encoding_limits(), EncodingLimits::default());
+        assert_eq!(config.lfu_settings(), None);
         assert_eq!(config.port(), 6379);
         assert_eq!(
             config.bind_addresses(),

@@ -146,7 +146,7 @@ pub fn run(config: Config) -> Result<(), String> {
         monitor_count: AtomicUsize::new(0),
         slowlog_threshold_us: AtomicI64::new(0),
         slowlog_max_len: AtomicUsize::new(0),
-        access_policy: AtomicU64::new(0),
+        settings_epoch: AtomicU64::new(0),
         started: Instant::now(),
         placement: placement_text,
         wakers: Mutex::new(wakers.clone()),

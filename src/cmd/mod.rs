@@ -6,9 +6,13 @@
 
 pub mod args;
 pub mod ctx;
+pub mod hashes;
 pub mod keys;
+pub mod lists;
+pub mod sets;
 pub mod strings;
 pub mod table;
+pub mod zsets;
 
 pub use ctx::{errors, ShardCtx};
 pub use table::{lookup, CommandSpec, Exec, FanOut, Local, COMMANDS};

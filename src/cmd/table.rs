@@ -1,6 +1,6 @@
 //! The declarative command table.
 
-use super::{keys, strings, ShardCtx};
+use super::{hashes, keys, lists, sets, strings, zsets, ShardCtx};
 
 /// A handler that runs on the shard owning the command's keys.
 pub type ShardHandler = fn(&mut ShardCtx<'_>, &[&[u8]]);
@@ -71,7 +71,7 @@ pub enum Exec {
 }
 
 /// One command's declaration.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct CommandSpec {
     /// Lowercase name.
     pub name: &'static str,
@@ -125,21 +125,23 @@ impl CommandSpec {
     }
 }
 
-const W: &[&str] = &["write", "denyoom"];
-const WF: &[&str] = &["write", "denyoom", "fast"];
-const WN: &[&str] = &["write"];
-const WNF: &[&str] = &["write", "fast"];
-const R: &[&str] = &["readonly"];
-const RF: &[&str] = &["readonly", "fast"];
-const ST: &[&str] = &["@write", "@string", "@slow"];
-const STF: &[&str] = &["@write", "@string", "@fast"];
-const SR: &[&str] = &["@read", "@string", "@slow"];
-const SRF: &[&str] = &["@read", "@string", "@fast"];
-const KW: &[&str] = &["@keyspace", "@write", "@slow"];
-const KWF: &[&str] = &["@keyspace", "@write", "@fast"];
-const KRF: &[&str] = &["@keyspace", "@read", "@fast"];
-const KR: &[&str] = &["@keyspace", "@read", "@slow"];
+pub(crate) const W: &[&str] = &["write", "denyoom"];
+pub(crate) const WF: &[&str] = &["write", "denyoom", "fast"];
+pub(crate) const WN: &[&str] = &["write"];
+pub(crate) const WNF: &[&str] = &["write", "fast"];
+pub(crate) const R: &[&str] = &["readonly"];
+pub(crate) const RF: &[&str] = &["readonly", "fast"];
+pub(crate) const ST: &[&str] = &["@write", "@string", "@slow"];
+pub(crate) const STF: &[&str] = &["@write", "@string", "@fast"];
+pub(crate) const SR: &[&str] = &["@read", "@string", "@slow"];
+pub(crate) const SRF: &[&str] = &["@read", "@string", "@fast"];
+pub(crate) const KW: &[&str] = &["@keyspace", "@write", "@slow"];
+pub(crate) const KWF: &[&str] = &["@keyspace", "@write", "@fast"];
+pub(crate) const KRF: &[&str] = &["@keyspace", "@read", "@fast"];
+pub(crate) const KR: &[&str] = &["@keyspace", "@read", "@slow"];
 
+/// Declares one [`CommandSpec`]: name, arity, flags, first key, last key,
+/// key step, ACL categories, how it runs, group, summary[, subcommands].
 macro_rules! cmd {
     ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $cats:expr, $exec:expr, $group:literal, $summary:literal) => {
         cmd!(
@@ -173,6 +175,9 @@ macro_rules! cmd {
     };
 }
 
+#[allow(unused_imports)] // for the family tables in `cmd/`, as they gain rows
+pub(crate) use cmd;
+
 const fn sub(name: &'static str, arity: i32) -> SubcommandSpec {
     SubcommandSpec {
         name,
@@ -191,8 +196,54 @@ const fn sub_key(name: &'static str, arity: i32) -> SubcommandSpec {
 
 use Exec::{FanOut as F, Local as L, Shard as S};
 
-/// Every command Shoal knows, in no particular order.
-pub static COMMANDS: &[CommandSpec] = &[
+/// Every command Shoal knows, in no particular order: the core commands and
+/// each collection family's table, joined at compile time.
+pub static COMMANDS: &[CommandSpec] = &ALL_COMMANDS;
+
+/// The tables joined into [`COMMANDS`]; each family keeps its own in its file.
+const FAMILIES: &[&[CommandSpec]] = &[
+    CORE_COMMANDS,
+    hashes::COMMANDS,
+    lists::COMMANDS,
+    sets::COMMANDS,
+    zsets::COMMANDS,
+];
+
+const fn total_len(tables: &[&[CommandSpec]]) -> usize {
+    let mut total = 0;
+    let mut table = 0;
+    while table < tables.len() {
+        total += tables[table].len();
+        table += 1;
+    }
+    total
+}
+
+const COMMANDS_LEN: usize = total_len(FAMILIES);
+
+static ALL_COMMANDS: [CommandSpec; COMMANDS_LEN] = join_tables(FAMILIES);
+
+/// Copies every family's rows into one array, so a command's position (the
+/// index of its counters) is fixed at compile time.
+const fn join_tables(tables: &[&[CommandSpec]]) -> [CommandSpec; COMMANDS_LEN] {
+    let mut joined = [CORE_COMMANDS[0]; COMMANDS_LEN];
+    let mut next = 0;
+    let mut table = 0;
+    while table < tables.len() {
+        let mut row = 0;
+        while row < tables[table].len() {
+            joined[next] = tables[table][row];
+            next += 1;
+            row += 1;
+        }
+        table += 1;
+    }
+    assert!(next == COMMANDS_LEN, "every row copied once");
+    joined
+}
+
+/// Connection, server, string and key commands.
+const CORE_COMMANDS: &[CommandSpec] = &[
     // connection
     cmd!("ping", -1, &["fast", "sentinel"], 0, 0, 0, &["@fast", "@connection"], L(Local::Ping), "connection", "Returns the server's liveliness response."),
     cmd!("echo", 2, &["fast"], 0, 0, 0, &["@fast", "@connection"], L(Local::Echo), "connection", "Returns the given string."),

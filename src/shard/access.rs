@@ -40,28 +40,6 @@ pub const LFU_INIT_VAL: u8 = 5;
 const LFU_MINUTES_MASK: u64 = 0xffff;
 
 impl AccessPolicy {
-    /// Packs the policy into one word, so workers can share it atomically.
-    pub fn pack(self) -> u64 {
-        match self {
-            AccessPolicy::Lru => 0,
-            AccessPolicy::Lfu {
-                log_factor,
-                decay_minutes,
-            } => (1 << 63) | (u64::from(log_factor) << 32) | u64::from(decay_minutes),
-        }
-    }
-
-    /// The inverse of [`AccessPolicy::pack`].
-    pub fn unpack(word: u64) -> AccessPolicy {
-        if word >> 63 == 0 {
-            return AccessPolicy::Lru;
-        }
-        AccessPolicy::Lfu {
-            log_factor: (word >> 32) as u32 & 0x7fff_ffff,
-            decay_minutes: word as u32,
-        }
-    }
-
     /// The access clock of a key created now.
     pub fn initial_clock(self, now_ms: u64) -> u32 {
         match self {
@@ -228,20 +206,6 @@ mod tests {
         log_factor: 10,
         decay_minutes: 1,
     };
-
-    #[test]
-    fn policy_survives_packing() {
-        for policy in [
-            AccessPolicy::Lru,
-            LFU,
-            AccessPolicy::Lfu {
-                log_factor: i32::MAX as u32,
-                decay_minutes: i32::MAX as u32,
-            },
-        ] {
-            assert_eq!(AccessPolicy::unpack(policy.pack()), policy);
-        }
-    }
 
     #[test]
     fn new_keys_start_at_the_initial_frequency_and_grow_on_access() {

@@ -8,6 +8,26 @@ use std::sync::Arc;
 
 pub use access::{AccessPolicy, Lookup, ShardCounters, Tracking};
 pub use db::{Db, Entry};
+
+use crate::config::EncodingLimits;
+
+/// What a shard caches from the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardSettings {
+    /// The access clock keys keep.
+    pub policy: AccessPolicy,
+    /// When compact collection encodings convert.
+    pub limits: EncodingLimits,
+}
+
+impl Default for ShardSettings {
+    fn default() -> ShardSettings {
+        ShardSettings {
+            policy: AccessPolicy::Lru,
+            limits: EncodingLimits::default(),
+        }
+    }
+}
 pub use value::{StrValue, Value};
 
 /// Keys sampled per database per active expiry round, as Redis's
@@ -24,6 +44,8 @@ pub struct Shard {
     dbs: Vec<Db>,
     /// The access policy, counters and random state lookups use.
     pub tracking: Tracking,
+    /// When compact collection encodings convert.
+    pub limits: EncodingLimits,
     expire_seed: u64,
 }
 
@@ -36,7 +58,22 @@ impl Shard {
         Shard {
             dbs: (0..databases).map(|_| Db::default()).collect(),
             tracking: Tracking::new(counters, seed),
+            limits: EncodingLimits::default(),
             expire_seed: seed,
+        }
+    }
+
+    /// Takes new settings from the configuration.
+    pub fn apply_settings(&mut self, settings: ShardSettings) {
+        self.tracking.policy = settings.policy;
+        self.limits = settings.limits;
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> ShardSettings {
+        ShardSettings {
+            policy: self.tracking.policy,
+            limits: self.limits,
         }
     }
 

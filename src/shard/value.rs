@@ -1,11 +1,25 @@
 //! Values stored under keys.
 
-/// A stored value. Strings only for now; the collection types join later.
+use crate::types::hash::HashValue;
+use crate::types::list::ListValue;
+use crate::types::set::SetValue;
+use crate::types::zset::ZSetValue;
+
+/// A stored value. Collections are boxed so every value stays 24 bytes.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(dead_code)] // until every collection family constructs its variant
 pub enum Value {
     /// A string, kept as an integer when it is the canonical text of one
     /// (Redis's `int` encoding).
     Str(StrValue),
+    /// A hash.
+    Hash(Box<HashValue>),
+    /// A list.
+    List(Box<ListValue>),
+    /// A set.
+    Set(Box<SetValue>),
+    /// A sorted set.
+    ZSet(Box<ZSetValue>),
 }
 
 impl Value {
@@ -13,6 +27,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -22,6 +40,10 @@ impl Value {
             Value::Str(StrValue::Int(_)) => "int",
             Value::Str(StrValue::Raw(bytes)) if bytes.len() <= EMBSTR_MAX_BYTES => "embstr",
             Value::Str(StrValue::Raw(_) | StrValue::Edited(_)) => "raw",
+            Value::Hash(hash) => hash.encoding_name(),
+            Value::List(list) => list.encoding_name(),
+            Value::Set(set) => set.encoding_name(),
+            Value::ZSet(zset) => zset.encoding_name(),
         }
     }
 

@@ -292,7 +292,7 @@ impl Worker {
                     command_key_positions(spec, args).iter().map(|&p| args[p]),
                 ));
         if target == self.id && !locked {
-            self.shard.tracking.policy = self.shared.access_policy();
+            self.refresh_shard_settings();
             let Worker { shard, conns, .. } = self;
             let Some(conn) = conns.get_mut(slot).and_then(Option::as_mut) else {
                 return;
@@ -373,7 +373,7 @@ impl Worker {
     ) -> Vec<u8> {
         let mut out = ReplyEncoder::new(resp);
         let started = Instant::now();
-        self.shard.tracking.policy = self.shared.access_policy();
+        self.refresh_shard_settings();
         let spec = cmd::lookup(args[0]);
         if let Some(Exec::Shard(handler)) = spec.map(|spec| spec.exec) {
             handler(

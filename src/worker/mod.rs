@@ -76,6 +76,8 @@ pub struct Worker {
     id: usize,
     shared: Arc<Shared>,
     shard: Shard,
+    /// The `Shared::settings_epoch` the shard's settings were loaded at.
+    settings_epoch: u64,
     locks: LockTable,
     endpoint: Endpoint<Msg>,
     /// Messages for a full mailbox, per peer, sent as room appears.
@@ -165,6 +167,7 @@ impl Worker {
             id,
             shared,
             shard: Shard::new(id, databases, counters),
+            settings_epoch: u64::MAX,
             locks: LockTable::default(),
             endpoint,
             outbox: (0..workers).map(|_| VecDeque::new()).collect(),
@@ -464,6 +467,16 @@ impl Worker {
             if turns > DRAIN_PER_PEER_MAX * 4 {
                 break;
             }
+        }
+    }
+
+    /// Reloads the shard's cached settings if CONFIG SET changed them: one
+    /// atomic load per shard command when nothing changed.
+    fn refresh_shard_settings(&mut self) {
+        let epoch = self.shared.settings_epoch.load(Ordering::Acquire);
+        if epoch != self.settings_epoch {
+            self.settings_epoch = epoch;
+            self.shard.apply_settings(self.shared.shard_settings());
         }
     }
 

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::config::Config;
-use crate::shard::{AccessPolicy, ShardCounters};
+use crate::shard::{AccessPolicy, ShardCounters, ShardSettings};
 
 /// Counters one worker writes and INFO reads, on their own cache line.
 #[derive(Debug)]
@@ -98,9 +98,10 @@ pub struct Shared {
     /// `slowlog-log-slower-than` in microseconds (negative: off), cached
     /// so the per-command check takes no lock.
     pub slowlog_threshold_us: AtomicI64,
-    /// The keys' access clock (LRU or LFU, from `maxmemory-policy`),
-    /// packed by [`AccessPolicy::pack`] and cached likewise.
-    pub access_policy: AtomicU64,
+    /// Grows whenever CONFIG SET changes something shards cache (the access
+    /// policy, encoding limits); each worker compares it to its copy once
+    /// per shard command and reloads only when it moved.
+    pub settings_epoch: AtomicU64,
     /// `slowlog-max-len`, cached likewise.
     pub slowlog_max_len: AtomicUsize,
     /// Clients in MONITOR mode: (worker, client id).
@@ -128,20 +129,27 @@ impl Shared {
                 .store(config.slowlog_log_slower_than_us(), Ordering::Relaxed);
             self.slowlog_max_len
                 .store(config.slowlog_max_len() as usize, Ordering::Relaxed);
-            let policy = match config.lfu_settings() {
-                Some((log_factor, decay_minutes)) => AccessPolicy::Lfu {
-                    log_factor,
-                    decay_minutes,
-                },
-                None => AccessPolicy::Lru,
-            };
-            self.access_policy.store(policy.pack(), Ordering::Relaxed);
         }
+        self.settings_epoch.fetch_add(1, Ordering::Release);
     }
 
-    /// The access policy in force.
-    pub fn access_policy(&self) -> AccessPolicy {
-        AccessPolicy::unpack(self.access_policy.load(Ordering::Relaxed))
+    /// What shards cache from the configuration: the access policy and the
+    /// encoding limits.
+    pub fn shard_settings(&self) -> ShardSettings {
+        let Ok(config) = self.config.lock() else {
+            return ShardSettings::default();
+        };
+        let policy = match config.lfu_settings() {
+            Some((log_factor, decay_minutes)) => AccessPolicy::Lfu {
+                log_factor,
+                decay_minutes,
+            },
+            None => AccessPolicy::Lru,
+        };
+        ShardSettings {
+            policy,
+            limits: config.encoding_limits(),
+        }
     }
 
     /// Total over workers of one counter.

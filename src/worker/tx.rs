@@ -133,7 +133,8 @@ impl Worker {
     fn finish_tx(&mut self, tx: u64, state: TxState) {
         let counters = self.shard.tracking.counters.clone();
         let mut scratch = Shard::new(self.id, self.shared.databases, counters);
-        scratch.tracking.policy = self.shared.access_policy();
+        self.refresh_shard_settings();
+        scratch.apply_settings(self.shard.settings());
         for ((db, key), entry) in &state.gathered {
             if let Some(entry) = entry {
                 scratch.db(*db).insert_entry(key, entry.clone());

@@ -1,0 +1,6 @@
+//! Set commands, as Redis's `t_set.c`.
+
+use super::table::CommandSpec;
+
+/// This family's rows of the command table.
+pub const COMMANDS: &[CommandSpec] = &[];

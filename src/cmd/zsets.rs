@@ -1,0 +1,6 @@
+//! Sorted set commands, as Redis's `t_zset.c`.
+
+use super::table::CommandSpec;
+
+/// This family's rows of the command table.
+pub const COMMANDS: &[CommandSpec] = &[];
