@@ -2,6 +2,10 @@
 
 use super::{hashes, keys, lists, sets, strings, zsets, ShardCtx};
 
+/// Finds the key positions of a command whose keys move with its arguments
+/// (Redis's `movablekeys`: ZUNIONSTORE, LMPOP, SINTERCARD, ...).
+pub type KeyFinder = fn(&[&[u8]]) -> smallvec::SmallVec<[usize; 8]>;
+
 /// A handler that runs on the shard owning the command's keys.
 pub type ShardHandler = fn(&mut ShardCtx<'_>, &[&[u8]]);
 
@@ -95,6 +99,8 @@ pub struct CommandSpec {
     pub summary: &'static str,
     /// Subcommands of a container command (CLIENT, CONFIG, ...).
     pub subcommands: &'static [SubcommandSpec],
+    /// Where the keys are when first/last/step cannot say (movable keys).
+    pub find_keys: Option<KeyFinder>,
 }
 
 /// A subcommand: name and arity, for lookup, arity errors and `COMMAND`.
@@ -141,7 +147,9 @@ pub(crate) const KRF: &[&str] = &["@keyspace", "@read", "@fast"];
 pub(crate) const KR: &[&str] = &["@keyspace", "@read", "@slow"];
 
 /// Declares one [`CommandSpec`]: name, arity, flags, first key, last key,
-/// key step, ACL categories, how it runs, group, summary[, subcommands].
+/// key step, ACL categories, how it runs, group, summary, and either
+/// subcommands or `keys = finder` for movable keys (first/last/step then
+/// hold Redis's legacy triple, for `COMMAND INFO`).
 macro_rules! cmd {
     ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $cats:expr, $exec:expr, $group:literal, $summary:literal) => {
         cmd!(
@@ -171,6 +179,13 @@ macro_rules! cmd {
             group: $group,
             summary: $summary,
             subcommands: $subs,
+            find_keys: None,
+        }
+    };
+    ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $cats:expr, $exec:expr, $group:literal, $summary:literal, keys = $finder:expr) => {
+        CommandSpec {
+            find_keys: Some($finder),
+            ..cmd!($name, $arity, $flags, $first, $last, $step, $cats, $exec, $group, $summary)
         }
     };
 }
