@@ -114,12 +114,17 @@ fn lfu_log_increment(counter: u8, log_factor: u32, unit: f64) -> u8 {
     }
 }
 
-/// A uniform draw in [0, 1) from a xorshift state.
-fn next_unit(state: &mut u64) -> f64 {
+/// The next number of a xorshift state (never zero).
+pub fn next_random(state: &mut u64) -> u64 {
     *state ^= *state << 13;
     *state ^= *state >> 7;
     *state ^= *state << 17;
-    (*state >> 11) as f64 / (1u64 << 53) as f64
+    *state
+}
+
+/// A uniform draw in [0, 1) from a xorshift state.
+fn next_unit(state: &mut u64) -> f64 {
+    (next_random(state) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Counters one shard adds to and INFO sums: each written by its shard's

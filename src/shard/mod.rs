@@ -77,6 +77,20 @@ impl Shard {
         }
     }
 
+    /// A pseudo-random number (SPOP, SRANDMEMBER, HRANDFIELD, ...): cheap,
+    /// not for anything that needs to be unpredictable.
+    #[allow(dead_code)] // for the collection families, as they gain commands
+    pub fn random_u64(&mut self) -> u64 {
+        access::next_random(&mut self.tracking.random)
+    }
+
+    /// A pseudo-random index below `bound` (which must be positive).
+    #[allow(dead_code)] // for the collection families, as they gain commands
+    pub fn random_below(&mut self, bound: usize) -> usize {
+        assert!(bound > 0, "a range to draw from");
+        (self.random_u64() % bound as u64) as usize
+    }
+
     /// The number of logical databases.
     pub fn databases(&self) -> usize {
         self.dbs.len()
