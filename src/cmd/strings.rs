@@ -773,7 +773,7 @@ fn lcs_walk(a: &[u8], b: &[u8], table: &[u32], total: usize) -> (Vec<u8>, Vec<Lc
 /// so this module does that arithmetic exactly, in software: parsing
 /// (decimal and hexadecimal, as `strtold` reads them), one correctly rounded
 /// addition, and exact decimal printing.
-mod long_double {
+pub(crate) mod long_double {
     use std::cmp::Ordering;
 
     /// Redis's `MAX_LONG_DOUBLE_CHARS`: longer operands are refused.
