@@ -35,6 +35,9 @@ pub struct ShardCtx<'a> {
     pub now_ms: u64,
     /// Where the reply goes.
     pub out: &'a mut ReplyEncoder,
+    /// Set by a blocking command (BLPOP...) that found nothing to take and
+    /// wrote no reply: the client waits for its keys instead.
+    pub blocked: bool,
 }
 
 impl ShardCtx<'_> {

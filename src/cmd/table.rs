@@ -268,7 +268,7 @@ const CORE_COMMANDS: &[CommandSpec] = &[
     cmd!("auth", -2, &["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"], 0, 0, 0, &["@fast", "@connection"], L(Local::Auth), "connection", "Authenticates the connection."),
     cmd!("reset", 1, &["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], 0, 0, 0, &["@fast", "@connection"], L(Local::Reset), "connection", "Resets the connection."),
     cmd!("client", -2, &["sentinel"], 0, 0, 0, &["@slow"], L(Local::Client), "connection", "A container for client connection commands.", &[
-        sub("id", 2), sub("setname", 3), sub("getname", 2), sub("list", -2), sub("info", 2), sub("kill", -3), sub("no-evict", 3), sub("help", 2),
+        sub("id", 2), sub("setname", 3), sub("getname", 2), sub("list", -2), sub("info", 2), sub("kill", -3), sub("no-evict", 3), sub("unblock", -3), sub("help", 2),
     ]),
     // server
     cmd!("info", -1, &["loading", "stale", "sentinel"], 0, 0, 0, &["@slow", "@dangerous"], L(Local::Info), "server", "Returns information and statistics about the server."),

@@ -4,6 +4,7 @@ use std::sync::atomic::Ordering;
 
 use shoal_protocol::ReplyEncoder;
 
+use super::blocking;
 use super::msg::{Msg, Origin};
 use super::Worker;
 use crate::cmd::args::is;
@@ -195,9 +196,11 @@ impl Worker {
             Exec::Shard(_) => key_placement(spec, args, workers),
             _ => KeyPlacement::Keyless,
         };
+        // A blocking command is one too: nothing after it runs while the
+        // client is blocked.
         let barrier = match spec.exec {
             Exec::FanOut(_) => true,
-            Exec::Shard(_) => placement == KeyPlacement::Many,
+            Exec::Shard(_) => placement == KeyPlacement::Many || blocking::is_blocking(spec),
             Exec::Local(local) => is_fan_out_local(local, args),
         };
         if barrier && !client.pending.is_empty() {
@@ -279,6 +282,10 @@ impl Worker {
             return;
         };
         let db = conn.client.db;
+        if blocking::is_blocking(spec) {
+            self.start_blocking(slot, spec, args);
+            return;
+        }
         if spans_shards {
             self.start_tx(slot, spec, args);
             return;
@@ -304,10 +311,15 @@ impl Worker {
                         db,
                         now_ms,
                         out,
+                        blocked: false,
                     },
                     args,
                 )
             });
+            if !self.registry.is_empty() {
+                let positions = command_key_positions(spec, args);
+                self.wake_waiters(positions.iter().map(|&position| args[position]));
+            }
             return;
         }
         let Some((origin, db, resp)) = self.await_origin(slot) else {
@@ -364,27 +376,30 @@ impl Worker {
         }
     }
 
-    /// Runs a shard handler on this worker's shard into a fresh encoder.
+    /// Runs a shard handler on this worker's shard into a fresh encoder:
+    /// the reply, and whether a blocking command found nothing (then the
+    /// reply is empty).
     pub(super) fn run_on_shard(
         &mut self,
         db: usize,
         resp: shoal_protocol::RespVersion,
         args: &[&[u8]],
-    ) -> Vec<u8> {
+    ) -> (Vec<u8>, bool) {
         let mut out = ReplyEncoder::new(resp);
         let started = Instant::now();
         self.refresh_shard_settings();
         let spec = cmd::lookup(args[0]);
+        let mut blocked = false;
         if let Some(Exec::Shard(handler)) = spec.map(|spec| spec.exec) {
-            handler(
-                &mut ShardCtx {
-                    shard: &mut self.shard,
-                    db,
-                    now_ms: self.now_ms,
-                    out: &mut out,
-                },
-                args,
-            );
+            let mut ctx = ShardCtx {
+                shard: &mut self.shard,
+                db,
+                now_ms: self.now_ms,
+                out: &mut out,
+                blocked: false,
+            };
+            handler(&mut ctx, args);
+            blocked = ctx.blocked;
         }
         if let Some(spec) = spec {
             let elapsed_us = started.elapsed().as_micros() as u64;
@@ -393,7 +408,7 @@ impl Worker {
                 elapsed_us,
             );
         }
-        out.take_bytes()
+        (out.take_bytes(), blocked)
     }
 }
 
@@ -511,7 +526,10 @@ pub fn key_placement(spec: &CommandSpec, args: &[&[u8]], workers: usize) -> KeyP
 fn is_fan_out_local(local: cmd::Local, args: &[&[u8]]) -> bool {
     match local {
         cmd::Local::Info => true,
-        cmd::Local::Client => args.len() >= 2 && (is(args[1], "LIST") || is(args[1], "KILL")),
+        cmd::Local::Client => {
+            args.len() >= 2
+                && (is(args[1], "LIST") || is(args[1], "KILL") || is(args[1], "UNBLOCK"))
+        }
         _ => false,
     }
 }

@@ -280,6 +280,9 @@ impl Worker {
             PartRequest::KeyspaceCounts => PartResult::Counts(self.shard.keyspace_counts()),
             PartRequest::ClientList => PartResult::Text(self.client_list_text(None)),
             PartRequest::Kill(filter) => PartResult::Count(self.kill_clients(&filter)),
+            PartRequest::Unblock(client, kind) => {
+                PartResult::Count(self.unblock_client(client, kind))
+            }
         }
     }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use shoal_protocol::{ReplyEncoder, RespVersion};
 
+use super::blocking::UnblockKind;
 use super::fanout::{Gather, InfoBuilder};
 use super::msg::{KillFilter, PartRequest};
 use super::{info, Worker};
@@ -51,6 +52,21 @@ impl Worker {
                     Gather::Text(String::new()),
                     shards,
                 );
+                return true;
+            }
+            Local::Client if is(args[1], "UNBLOCK") => {
+                match parse_unblock(&args[2..]) {
+                    Ok((client, kind)) => {
+                        let shards = self.all_shards();
+                        self.fan_out(
+                            slot,
+                            PartRequest::Unblock(client, kind),
+                            Gather::Sum(0),
+                            shards,
+                        );
+                    }
+                    Err(message) => self.reply(slot, |out| out.error(message)),
+                }
                 return true;
             }
             Local::Client if is(args[1], "KILL") => {
@@ -167,9 +183,19 @@ impl Worker {
             let Some(conn) = conn.as_mut() else { continue };
             if filter.matches(&conn.client) {
                 conn.client.close_after_reply = true;
-                killed.push(slot);
+                killed.push((slot, conn.client.id));
             }
         }
+        // A blocked client's open reply slot would keep it from closing.
+        let killed: Vec<usize> = killed
+            .into_iter()
+            .map(|(slot, client)| {
+                if let Some(origin) = self.drop_block(client) {
+                    self.complete(origin, Vec::new());
+                }
+                slot
+            })
+            .collect();
         let count = killed.len();
         killed.into_iter().for_each(|slot| self.mark_dirty(slot));
         count
@@ -480,4 +506,19 @@ fn slowlog(client: &mut Client, args: &[&[u8]], shared: &super::Shared) {
         ];
         client.reply_help(lines);
     }
+}
+
+/// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`'s arguments, or Redis's error.
+fn parse_unblock(args: &[&[u8]]) -> Result<(u64, UnblockKind), &'static [u8]> {
+    let client = shoal_protocol::parse_i64(args[0]).ok_or(crate::cmd::errors::NOT_INTEGER)?;
+    let kind = match args.get(1) {
+        None => UnblockKind::Timeout,
+        Some(reason) if is(reason, "TIMEOUT") => UnblockKind::Timeout,
+        Some(reason) if is(reason, "ERROR") => UnblockKind::Error,
+        Some(_) => return Err(b"ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"),
+    };
+    if args.len() > 2 {
+        return Err(crate::cmd::errors::SYNTAX);
+    }
+    Ok((u64::try_from(client).unwrap_or(0), kind))
 }

@@ -1,6 +1,7 @@
 //! A worker: one thread pinned to one core that owns one shard and the
 //! connections it accepted, and talks to the other workers by mailbox.
 
+mod blocking;
 mod command_cmd;
 mod config_cmd;
 mod dispatch;
@@ -90,6 +91,12 @@ pub struct Worker {
     by_client_id: AHashMap<u64, usize>,
     fanouts: AHashMap<u64, FanOutState>,
     txs: AHashMap<u64, TxState>,
+    /// Who waits on this shard's keys (blocking commands).
+    registry: blocking::Registry,
+    /// This worker's clients in a blocking command, by client id.
+    blocked: AHashMap<u64, blocking::BlockedClient>,
+    /// (deadline, client) of the blocked clients with a timeout.
+    block_deadlines: std::collections::BTreeSet<(u64, u64)>,
     next_token: u64,
     now_ms: u64,
     /// Connections with replies to write this turn.
@@ -177,6 +184,9 @@ impl Worker {
             by_client_id: AHashMap::new(),
             fanouts: AHashMap::new(),
             txs: AHashMap::new(),
+            registry: blocking::Registry::default(),
+            blocked: AHashMap::default(),
+            block_deadlines: std::collections::BTreeSet::new(),
             next_token: 0,
             now_ms: unix_ms(),
             dirty: Vec::new(),
@@ -211,7 +221,8 @@ impl Worker {
                 && self.reread.is_empty();
             let may_sleep = idle && self.endpoint.prepare_sleep();
             let timeout = if may_sleep {
-                CRON_INTERVAL
+                self.until_next_block_deadline()
+                    .map_or(CRON_INTERVAL, |until| until.min(CRON_INTERVAL))
             } else {
                 Duration::ZERO
             };
@@ -239,6 +250,9 @@ impl Worker {
                 }
             }
             self.drain_messages();
+            if !self.block_deadlines.is_empty() {
+                self.expire_blocks();
+            }
             // A pipeline of barriers on the home shard completes one per
             // round; bounded so other connections get their turn.
             for _ in 0..RESUME_ROUNDS_MAX {
@@ -408,6 +422,7 @@ impl Worker {
                     .store(monitors.len(), Ordering::Relaxed);
             }
         }
+        self.drop_block(conn.client.id);
         self.reactor.close(slot);
         self.by_client_id.remove(&conn.client.id);
         self.stats().clients.fetch_sub(1, Ordering::Relaxed);

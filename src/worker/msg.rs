@@ -2,6 +2,7 @@
 
 use shoal_protocol::RespVersion;
 
+use super::blocking::{UnblockKind, WaitKind};
 use crate::cmd::keys::ScanOptions;
 use crate::shard::Entry;
 
@@ -40,6 +41,8 @@ pub enum PartRequest {
     ClientList,
     /// Close the worker's clients that match (CLIENT KILL).
     Kill(KillFilter),
+    /// End the block of this client if it is the worker's (CLIENT UNBLOCK).
+    Unblock(u64, UnblockKind),
 }
 
 /// Which clients CLIENT KILL closes.
@@ -218,5 +221,43 @@ pub enum Msg {
         keys: Vec<DbKey>,
         /// The final state of each written key.
         writes: Vec<(DbKey, Option<Entry>)>,
+        /// Set when the transaction was a blocking command's try.
+        waiter: Option<WaiterNote>,
     },
+    /// A blocking command found nothing: its client now waits (the shard
+    /// registered it on the keys it holds).
+    Blocked {
+        /// The blocked client's reply slot.
+        origin: Origin,
+        /// The shard that registered it.
+        shard: usize,
+    },
+    /// A key the waiter waits on holds a value now: run the command again.
+    Wake {
+        /// The waiter.
+        waiter: Origin,
+        /// The shard whose key is ready.
+        shard: usize,
+    },
+    /// Forget the waiter on these keys (every key when empty): it was
+    /// served, timed out, was unblocked or disconnected.
+    Unregister {
+        /// The waiter.
+        waiter: Origin,
+        /// Its keys on the receiving shard.
+        keys: Vec<DbKey>,
+    },
+}
+
+/// What a shard learns from a blocking command's multi-shard try.
+#[derive(Debug, Clone)]
+pub struct WaiterNote {
+    /// The client that ran it.
+    pub waiter: Origin,
+    /// What it waits for.
+    pub kind: WaitKind,
+    /// Its waited keys on the receiving shard.
+    pub waited: Vec<DbKey>,
+    /// It found nothing and waits on (else it was served).
+    pub blocked: bool,
 }

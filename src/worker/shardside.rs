@@ -8,7 +8,20 @@ impl Worker {
     /// Handles one message from another worker or from this one.
     pub(super) fn handle_msg(&mut self, msg: Msg) {
         match msg {
-            Msg::Reply { origin, bytes } => self.complete(origin, bytes),
+            Msg::Reply { origin, bytes } => {
+                self.on_blocking_reply(origin);
+                self.complete(origin, bytes);
+            }
+            Msg::Blocked { origin, shard } => self.on_blocked(origin, shard),
+            Msg::Wake { waiter, shard } => self.on_wake(waiter, shard),
+            Msg::Unregister { waiter, keys } => {
+                self.registry.unregister(waiter, &keys);
+                if keys.is_empty() {
+                    self.wake_any_waiters();
+                } else {
+                    self.wake_waiters(keys.iter().map(|(_, key)| &**key));
+                }
+            }
             Msg::Monitor { client, line } => self.feed_monitor(client, &line),
             Msg::PartDone { token, result } => self.part_done(token, result),
             Msg::Locked { tx, shard, entries } => self.tx_locked(tx, shard, entries),
@@ -17,8 +30,17 @@ impl Worker {
                 self.locks.release_whole((from, token));
                 self.retry_waiting();
             }
-            Msg::Apply { tx, keys, writes } => {
+            Msg::Apply {
+                tx,
+                keys,
+                writes,
+                waiter,
+            } => {
                 self.apply(tx, &keys, writes);
+                if let Some(note) = waiter {
+                    self.note_waiter(note);
+                }
+                self.wake_waiters(keys.iter().map(|(_, key)| &**key));
                 self.retry_waiting();
             }
             msg @ (Msg::Run { .. } | Msg::Lock { .. } | Msg::Part { .. }) => {
@@ -69,8 +91,21 @@ impl Worker {
                 args,
             } => {
                 let borrowed: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-                let bytes = self.run_on_shard(db, resp, &borrowed);
-                self.deliver(origin.worker, Msg::Reply { origin, bytes });
+                let (bytes, blocked) = self.run_on_shard(db, resp, &borrowed);
+                let spec = cmd::lookup(borrowed[0]);
+                if let Some(spec) = spec.filter(|spec| super::blocking::is_blocking(spec)) {
+                    self.note_blocking_try(origin, spec, &borrowed, db, blocked);
+                }
+                if blocked {
+                    let shard = self.id;
+                    self.deliver(origin.worker, Msg::Blocked { origin, shard });
+                } else {
+                    self.deliver(origin.worker, Msg::Reply { origin, bytes });
+                }
+                if let Some(spec) = spec.filter(|_| !self.registry.is_empty()) {
+                    let positions = super::dispatch::command_key_positions(spec, &borrowed);
+                    self.wake_waiters(positions.iter().map(|&position| borrowed[position]));
+                }
             }
             Msg::Lock {
                 tx,

@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 
 use shoal_protocol::{ReplyEncoder, RespVersion};
 
+use super::blocking;
 use super::dispatch::command_key_positions;
-use super::msg::{DbKey, Msg, Origin};
+use super::msg::{DbKey, Msg, Origin, WaiterNote};
 use super::Worker;
 use crate::cmd::{self, keys::copy_target_db, CommandSpec, Exec, ShardCtx};
 use crate::shard::{Entry, Shard};
@@ -57,11 +58,23 @@ fn db_keys(spec: &CommandSpec, args: &[&[u8]], db: usize, databases: usize) -> V
 impl Worker {
     /// Starts a command whose keys live on several shards.
     pub(super) fn start_tx(&mut self, slot: usize, spec: &'static CommandSpec, args: &[&[u8]]) {
-        let databases = self.shared.databases;
-        let workers = self.shared.workers;
         let Some((origin, db, resp)) = self.await_origin(slot) else {
             return;
         };
+        self.start_tx_for(origin, db, resp, spec, args);
+    }
+
+    /// Starts a multi-shard command whose reply goes to `origin`.
+    pub(super) fn start_tx_for(
+        &mut self,
+        origin: Origin,
+        db: usize,
+        resp: RespVersion,
+        spec: &'static CommandSpec,
+        args: &[&[u8]],
+    ) {
+        let databases = self.shared.databases;
+        let workers = self.shared.workers;
         let mut by_shard: BTreeMap<usize, Vec<DbKey>> = BTreeMap::new();
         for key in db_keys(spec, args, db, databases) {
             let keys = by_shard.entry(key_shard(&key.1, workers)).or_default();
@@ -143,17 +156,28 @@ impl Worker {
         let args: Vec<&[u8]> = state.args.iter().map(Vec::as_slice).collect();
         let spec = cmd::lookup(args[0]).expect("a running transaction's command exists");
         let mut out = ReplyEncoder::new(state.resp);
+        let mut blocked = false;
         if let Exec::Shard(handler) = spec.exec {
-            handler(
-                &mut ShardCtx {
-                    shard: &mut scratch,
-                    db: state.db,
-                    now_ms: self.now_ms,
-                    out: &mut out,
-                },
-                &args,
-            );
+            let mut ctx = ShardCtx {
+                shard: &mut scratch,
+                db: state.db,
+                now_ms: self.now_ms,
+                out: &mut out,
+                blocked: false,
+            };
+            handler(&mut ctx, &args);
+            blocked = ctx.blocked;
         }
+        let origin = state.origin;
+        let waiting = blocking::is_blocking(spec).then(|| {
+            // A client that left while its try ran must not stay registered.
+            let alive = self
+                .blocked
+                .get(&origin.client)
+                .is_some_and(|client| client.origin == origin);
+            let waited = blocking::waited_positions(spec, &args);
+            (blocked && alive, waited)
+        });
         let write = spec.is_write();
         for (shard, keys) in &state.plan {
             let writes = if write {
@@ -163,15 +187,34 @@ impl Worker {
             } else {
                 Vec::new()
             };
+            let waiter = waiting.as_ref().map(|(blocked, waited)| WaiterNote {
+                waiter: origin,
+                kind: blocking::WaitKind::of(spec),
+                waited: waited
+                    .iter()
+                    .map(|&position| (state.db, Box::<[u8]>::from(args[position])))
+                    .filter(|key| keys.contains(key))
+                    .collect(),
+                blocked: *blocked,
+            });
             self.deliver(
                 *shard,
                 Msg::Apply {
                     tx,
                     keys: keys.clone(),
                     writes,
+                    waiter,
                 },
             );
         }
-        self.send_reply(state.origin, out);
+        match waiting {
+            Some((true, _)) => {
+                let home = self.id;
+                self.on_blocked(origin, home);
+            }
+            // Found nothing but its client left: nothing to answer.
+            Some((false, _)) if blocked => {}
+            _ => self.send_reply(origin, out),
+        }
     }
 }
