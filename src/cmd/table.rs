@@ -95,7 +95,9 @@ pub struct CommandSpec {
     pub exec: Exec,
     /// Its group, for `COMMAND DOCS`.
     pub group: &'static str,
-    /// One line of documentation, for `COMMAND DOCS`.
+    /// One line of documentation. `COMMAND DOCS` writes Redis 7.0.15's
+    /// summary from `cmd::docs` instead; this column is no longer read.
+    #[allow(dead_code)]
     pub summary: &'static str,
     /// Subcommands of a container command (CLIENT, CONFIG, ...).
     pub subcommands: &'static [SubcommandSpec],
@@ -260,23 +262,23 @@ const fn join_tables(tables: &[&[CommandSpec]]) -> [CommandSpec; COMMANDS_LEN] {
 /// Connection, server, string and key commands.
 const CORE_COMMANDS: &[CommandSpec] = &[
     // connection
-    cmd!("ping", -1, &["fast", "sentinel"], 0, 0, 0, &["@fast", "@connection"], L(Local::Ping), "connection", "Returns the server's liveliness response."),
-    cmd!("echo", 2, &["fast"], 0, 0, 0, &["@fast", "@connection"], L(Local::Echo), "connection", "Returns the given string."),
-    cmd!("quit", -1, &["allow_busy", "noscript", "loading", "stale", "fast", "no_auth"], 0, 0, 0, &["@fast", "@connection"], L(Local::Quit), "connection", "Closes the connection."),
+    cmd!("ping", -1, &["fast"], 0, 0, 0, &["@fast", "@connection"], L(Local::Ping), "connection", "Returns the server's liveliness response."),
+    cmd!("echo", 2, &["loading", "stale", "fast"], 0, 0, 0, &["@fast", "@connection"], L(Local::Echo), "connection", "Returns the given string."),
+    cmd!("quit", -1, &["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], 0, 0, 0, &["@fast", "@connection"], L(Local::Quit), "connection", "Closes the connection."),
     cmd!("select", 2, &["loading", "stale", "fast"], 0, 0, 0, &["@fast", "@connection"], L(Local::Select), "connection", "Changes the selected database."),
-    cmd!("hello", -1, &["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"], 0, 0, 0, &["@fast", "@connection"], L(Local::Hello), "connection", "Handshakes with the Redis server."),
-    cmd!("auth", -2, &["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"], 0, 0, 0, &["@fast", "@connection"], L(Local::Auth), "connection", "Authenticates the connection."),
+    cmd!("hello", -1, &["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], 0, 0, 0, &["@fast", "@connection"], L(Local::Hello), "connection", "Handshakes with the Redis server."),
+    cmd!("auth", -2, &["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], 0, 0, 0, &["@fast", "@connection"], L(Local::Auth), "connection", "Authenticates the connection."),
     cmd!("reset", 1, &["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], 0, 0, 0, &["@fast", "@connection"], L(Local::Reset), "connection", "Resets the connection."),
-    cmd!("client", -2, &["sentinel"], 0, 0, 0, &["@slow"], L(Local::Client), "connection", "A container for client connection commands.", &[
+    cmd!("client", -2, &[], 0, 0, 0, &["@slow"], L(Local::Client), "connection", "A container for client connection commands.", &[
         sub("id", 2), sub("setname", 3), sub("getname", 2), sub("list", -2), sub("info", 2), sub("kill", -3), sub("no-evict", 3), sub("unblock", -3), sub("help", 2),
     ]),
     // server
-    cmd!("info", -1, &["loading", "stale", "sentinel"], 0, 0, 0, &["@slow", "@dangerous"], L(Local::Info), "server", "Returns information and statistics about the server."),
+    cmd!("info", -1, &["loading", "stale"], 0, 0, 0, &["@slow", "@dangerous"], L(Local::Info), "server", "Returns information and statistics about the server."),
     cmd!("config", -2, &[], 0, 0, 0, &["@slow"], L(Local::Config), "server", "A container for server configuration commands.", &[
         sub("get", -3), sub("set", -4), sub("resetstat", 2), sub("help", 2),
     ]),
-    cmd!("command", -1, &["loading", "stale", "sentinel"], 0, 0, 0, &["@slow", "@connection"], L(Local::Command), "server", "Returns detailed information about all commands.", &[
-        sub("count", 2), sub("info", -2), sub("docs", -2), sub("list", -2), sub("getkeys", -3), sub("help", 2),
+    cmd!("command", -1, &["loading", "stale"], 0, 0, 0, &["@slow", "@connection"], L(Local::Command), "server", "Returns detailed information about all commands.", &[
+        sub("count", 2), sub("info", -2), sub("docs", -2), sub("list", -2), sub("getkeys", -4), sub("help", 2),
     ]),
     cmd!("time", 1, &["loading", "stale", "fast"], 0, 0, 0, &["@fast"], L(Local::Time), "server", "Returns the server time."),
     cmd!("slowlog", -2, &[], 0, 0, 0, &["@slow"], L(Local::Slowlog), "server", "A container for slow log commands.", &[
@@ -284,7 +286,7 @@ const CORE_COMMANDS: &[CommandSpec] = &[
     ]),
     cmd!("debug", -2, &["admin", "noscript", "loading", "stale"], 0, 0, 0, &["@admin", "@slow", "@dangerous"], L(Local::Debug), "server", "A container for debugging commands."),
     cmd!("monitor", 1, &["admin", "noscript", "loading", "stale"], 0, 0, 0, &["@admin", "@slow", "@dangerous"], L(Local::Monitor), "server", "Listens for all requests received by the server in real-time."),
-    cmd!("shutdown", -1, &["admin", "noscript", "loading", "stale", "no_multi", "sentinel", "allow_busy"], 0, 0, 0, &["@admin", "@slow", "@dangerous"], L(Local::Shutdown), "server", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
+    cmd!("shutdown", -1, &["admin", "noscript", "loading", "stale", "no_multi", "allow_busy"], 0, 0, 0, &["@admin", "@slow", "@dangerous"], L(Local::Shutdown), "server", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
     cmd!("dbsize", 1, &["readonly", "fast"], 0, 0, 0, &["@keyspace", "@read", "@fast"], F(FanOut::DbSize), "server", "Returns the number of keys in the database."),
     cmd!("flushdb", -1, &["write"], 0, 0, 0, &["@keyspace", "@write", "@slow", "@dangerous"], F(FanOut::FlushDb), "server", "Remove all keys from the current database."),
     cmd!("flushall", -1, &["write"], 0, 0, 0, &["@keyspace", "@write", "@slow", "@dangerous"], F(FanOut::FlushAll), "server", "Removes all keys from all databases."),
@@ -333,7 +335,7 @@ const CORE_COMMANDS: &[CommandSpec] = &[
     cmd!("renamenx", 3, WNF, 1, 2, 1, KWF, S(keys::renamenx), "generic", "Renames a key only when the target key name doesn't exist."),
     cmd!("copy", -3, W, 1, 2, 1, KW, S(keys::copy), "generic", "Copies the value of a key to a new key."),
     cmd!("move", 3, WNF, 1, 1, 1, KWF, S(keys::move_key), "generic", "Moves a key to another database."),
-    cmd!("object", -2, &[], 2, 2, 1, KR, S(keys::object), "generic", "A container for object introspection commands.", &[
+    cmd!("object", -2, &[], 0, 0, 0, &["@slow"], S(keys::object), "generic", "A container for object introspection commands.", &[
         sub_key("encoding", 3), sub_key("refcount", 3), sub_key("idletime", 3), sub_key("freq", 3), sub("help", 2),
     ]),
 ];

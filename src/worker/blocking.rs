@@ -304,7 +304,15 @@ impl Worker {
                 unblock: None,
             },
         );
+        self.count_blocked();
         self.try_blocked(origin.client);
+    }
+
+    /// Publishes how many clients are blocked here (INFO blocked_clients).
+    fn count_blocked(&self) {
+        self.shared.stats[self.id]
+            .blocked_clients
+            .store(self.blocked.len(), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Runs a blocked client's command (again), where its keys live.
@@ -462,6 +470,7 @@ impl Worker {
         if served {
             if let Some(state) = self.blocked.remove(&origin.client) {
                 self.forget_block(&state);
+                self.count_blocked();
             }
         }
     }
@@ -472,6 +481,7 @@ impl Worker {
             return;
         };
         self.forget_block(&state);
+        self.count_blocked();
         let mut out = shoal_protocol::ReplyEncoder::new(state.resp);
         match unblock {
             Some(UnblockKind::Error) => out.error(UNBLOCKED_ERROR),
@@ -553,6 +563,7 @@ impl Worker {
     pub(super) fn drop_block(&mut self, client: u64) -> Option<Origin> {
         let state = self.blocked.remove(&client)?;
         self.forget_block(&state);
+        self.count_blocked();
         Some(state.origin)
     }
 }

@@ -113,8 +113,13 @@ pub fn render(shared: &Shared, sections: &Sections, keyspace: Option<&[(usize, u
         "clients",
         "Clients",
         format!(
-            "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{maxclients}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-            shared.connected_clients()
+            "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{maxclients}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+            shared.connected_clients(),
+            shared
+                .stats
+                .iter()
+                .map(|stats| stats.blocked_clients.load(Ordering::Relaxed))
+                .sum::<usize>(),
         ),
     );
     let rss = rss_bytes();

@@ -33,6 +33,8 @@ pub struct WorkerStats {
     pub ops_per_sec: AtomicU64,
     /// Clients connected to this worker.
     pub clients: AtomicUsize,
+    /// Clients of this worker in a blocking command.
+    pub blocked_clients: AtomicUsize,
 }
 
 impl WorkerStats {
@@ -55,6 +57,7 @@ impl WorkerStats {
             keyspace: Arc::default(),
             ops_per_sec: AtomicU64::new(0),
             clients: AtomicUsize::new(0),
+            blocked_clients: AtomicUsize::new(0),
         }
     }
 }
