@@ -146,7 +146,6 @@ pub(crate) const SRF: &[&str] = &["@read", "@string", "@fast"];
 pub(crate) const KW: &[&str] = &["@keyspace", "@write", "@slow"];
 pub(crate) const KWF: &[&str] = &["@keyspace", "@write", "@fast"];
 pub(crate) const KRF: &[&str] = &["@keyspace", "@read", "@fast"];
-pub(crate) const KR: &[&str] = &["@keyspace", "@read", "@slow"];
 
 /// Declares one [`CommandSpec`]: name, arity, flags, first key, last key,
 /// key step, ACL categories, how it runs, group, summary, and either
