@@ -167,6 +167,14 @@ macro_rules! cmd {
             &[]
         )
     };
+    // Before the subcommands rule, which would read `keys = f` as an
+    // assignment expression.
+    ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $cats:expr, $exec:expr, $group:literal, $summary:literal, keys = $finder:expr) => {
+        CommandSpec {
+            find_keys: Some($finder),
+            ..cmd!($name, $arity, $flags, $first, $last, $step, $cats, $exec, $group, $summary)
+        }
+    };
     ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $cats:expr, $exec:expr, $group:literal, $summary:literal, $subs:expr) => {
         CommandSpec {
             name: $name,
@@ -181,12 +189,6 @@ macro_rules! cmd {
             summary: $summary,
             subcommands: $subs,
             find_keys: None,
-        }
-    };
-    ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $cats:expr, $exec:expr, $group:literal, $summary:literal, keys = $finder:expr) => {
-        CommandSpec {
-            find_keys: Some($finder),
-            ..cmd!($name, $arity, $flags, $first, $last, $step, $cats, $exec, $group, $summary)
         }
     };
 }
