@@ -144,6 +144,10 @@ fn wrong_type() -> Script {
         &["SPOP", "str"],
         &["SPOP", "str", "2"],
         &["SPOP", "str", "0"],
+        // Counts are checked before the key's type.
+        &["SPOP", "str", "-1"],
+        &["SRANDMEMBER", "str", "x"],
+        &["SRANDMEMBER", "str", "-9223372036854775808"],
         &["SMOVE", "str", "set", "1"],
         &["SMOVE", "set", "str", "1"],
         &["SMOVE", "str", "str", "1"],
@@ -565,6 +569,13 @@ fn algebra_across_shards() -> Script {
             x(&["SUNIONSTORE", d, b]),
             x(&["SINTERSTORE", d, b, c, a]),
             x(&["EXISTS", d]),
+            // The smallest set is walked: an intset's order, whatever the
+            // others are.
+            x(&["SADD", "{h}", "5", "4", "3", "2", "1", "x"]),
+            x(&["SINTER", "{h}", b]),
+            x(&["SINTER", b, "{h}", c]),
+            x(&["SINTERSTORE", "{h}i", "{h}", b]),
+            x(&["OBJECT", "ENCODING", "{h}i"]),
             // Hash tables: replies in the servers' own orders.
             x(&["SADD", c, "x", "y"]),
             x(&["SADD", d, "y", "z", "5"]),
@@ -665,6 +676,13 @@ fn sscan_cases() -> Script {
         x(&["SSCAN", "e", "0", "MATCH", "**", "COUNT", "100"]),
         x(&["SSCAN", "e", "0", "MATCH", "", "COUNT", "100"]),
     ];
+    // A large intset still comes whole.
+    steps.push(x(&["CONFIG", "SET", "set-max-intset-entries", "3000"]));
+    steps.push(xs(&with_members(&["SADD", "large"], numbers(-1000..1000))));
+    steps.push(x(&["OBJECT", "ENCODING", "large"]));
+    steps.push(x(&["SSCAN", "large", "0", "COUNT", "5"]));
+    steps.push(x(&["SSCAN", "large", "0", "MATCH", "*7"]));
+    steps.push(x(&["CONFIG", "SET", "set-max-intset-entries", "512"]));
     // A hash table's pages depend on its layout; a page is well formed.
     steps.push(xs(&with_members(
         &["SADD", "h"],
@@ -984,6 +1002,34 @@ fn sscan_returns_every_member_that_stays_while_the_set_changes() {
         let member = format!("keep:{n}").into_bytes();
         assert!(seen.binary_search(&member).is_ok(), "keep:{n} was missed");
     }
+}
+
+/// A negative SRANDMEMBER count draws with repeats, up to a bound that
+/// keeps one reply within some hundred megabytes (Redis has none).
+#[test]
+fn srandmember_bounds_its_draws() {
+    let server = ServerProcess::shoal(&["--threads", "1"]);
+    let mut client = server.connect();
+    client.call(&["SADD", "s", "only"]);
+    match client.call(&["SRANDMEMBER", "s", "-100000"]) {
+        Reply::Array(members) => {
+            assert_eq!(members.len(), 100_000);
+            assert!(members.iter().all(|m| *m == Reply::Bulk(b"only".to_vec())));
+        }
+        other => panic!("SRANDMEMBER replied {other:?}"),
+    }
+    assert_eq!(
+        client.call(&["SRANDMEMBER", "s", "-16777217"]),
+        Reply::Error(
+            b"ERR value is out of range, value must between -16777216 and 9223372036854775807"
+                .to_vec()
+        )
+    );
+    // A missing key is still an empty array, as in Redis.
+    assert_eq!(
+        client.call(&["SRANDMEMBER", "missing", "-16777217"]),
+        Reply::Array(Vec::new())
+    );
 }
 
 /* ---------------------------------------------------------------------------
