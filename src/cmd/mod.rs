@@ -51,7 +51,6 @@ pub fn key_positions(spec: &CommandSpec, args: &[&[u8]]) -> smallvec::SmallVec<[
 /// ...`, `ZUNION numkeys key ...`). A count that is not a positive integer,
 /// or that runs past the arguments, gives no keys: the handler then replies
 /// with Redis's error.
-#[allow(dead_code)] // for the family tables, as they gain rows
 pub fn keys_after_numkeys(args: &[&[u8]], numkeys_at: usize) -> smallvec::SmallVec<[usize; 8]> {
     let first = numkeys_at + 1;
     match args

@@ -39,12 +39,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd!("spop", -2, WRITE_FAST, 1, 1, 1, SET_WRITE_FAST, S(spop), "set", "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped."),
     cmd!("smove", 4, WRITE_FAST, 1, 2, 1, SET_WRITE_FAST, S(smove), "set", "Moves a member from one set to another."),
     cmd!("sinter", -2, READ, 1, -1, 1, SET_READ_SLOW, S(sinter), "set", "Returns the intersect of multiple sets."),
-    // Spelled out rather than with `cmd!`'s `keys = finder` form: its
-    // subcommands arm takes `keys = finder` as an assignment expression.
-    CommandSpec {
-        find_keys: Some(sintercard_keys),
-        ..cmd!("sintercard", -3, READ_MOVABLE, 0, 0, 0, SET_READ_SLOW, S(sintercard), "set", "Returns the number of members of the intersect of multiple sets.")
-    },
+    cmd!("sintercard", -3, READ_MOVABLE, 0, 0, 0, SET_READ_SLOW, S(sintercard), "set", "Returns the number of members of the intersect of multiple sets.", keys = sintercard_keys),
     cmd!("sinterstore", -3, WRITE_DENYOOM, 1, -1, 1, SET_WRITE_SLOW, S(sinterstore), "set", "Stores the intersect of multiple sets in a key."),
     cmd!("sunion", -2, READ, 1, -1, 1, SET_READ_SLOW, S(sunion), "set", "Returns the union of multiple sets."),
     cmd!("sunionstore", -3, WRITE_DENYOOM, 1, -1, 1, SET_WRITE_SLOW, S(sunionstore), "set", "Stores the union of multiple sets in a key."),

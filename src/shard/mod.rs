@@ -79,7 +79,6 @@ impl Shard {
 
     /// A pseudo-random number (SPOP, SRANDMEMBER, HRANDFIELD, ...): cheap,
     /// not for anything that needs to be unpredictable.
-    #[allow(dead_code)] // for the collection families, as they gain commands
     pub fn random_u64(&mut self) -> u64 {
         access::next_random(&mut self.tracking.random)
     }
