@@ -467,6 +467,13 @@ fn encodings_after_config_set() -> Script {
             x(&["OBJECT", "ENCODING", "empty"]),
             x(&["HSET", "empty2", "", "x"]),
             x(&["OBJECT", "ENCODING", "empty2"]),
+            // The Redis 6 names still set the same thresholds.
+            x(&["CONFIG", "SET", "hash-max-ziplist-entries", "1"]),
+            x(&["CONFIG", "SET", "hash-max-ziplist-value", "64"]),
+            x(&["HSET", "alias", "a", "1"]),
+            x(&["OBJECT", "ENCODING", "alias"]),
+            x(&["HSET", "alias", "b", "2"]),
+            x(&["OBJECT", "ENCODING", "alias"]),
             x(&["CONFIG", "SET", "hash-max-listpack-entries", "512"]),
             x(&["CONFIG", "SET", "hash-max-listpack-value", "64"]),
             x(&["OBJECT", "ENCODING", "short"]),
