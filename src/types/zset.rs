@@ -540,6 +540,25 @@ impl ZSetValue {
         range.gte_min(member, score).then_some(rank)
     }
 
+    /// How many members are in `range` (ZCOUNT, ZLEXCOUNT, what ZREMRANGEBY*
+    /// removes): counted while in range in a listpack as Redis does, from
+    /// the two end ranks in the large encoding (O(log n)).
+    pub fn count_in_range(&self, range: &impl MemberRange) -> usize {
+        let Some(first) = self.first_in_range(range) else {
+            return 0;
+        };
+        match self {
+            ZSetValue::Listpack(_) => self
+                .iter_from(first, false)
+                .take_while(|&(member, score)| range.lte_max(member, score))
+                .count(),
+            ZSetValue::Skiplist(_) => match self.last_in_range(range) {
+                Some(last) => (last + 1).saturating_sub(first),
+                None => self.len() - first,
+            },
+        }
+    }
+
     /// `zslIsInRange`: the range is not empty, the last member is at or
     /// past its minimum and the first at or before its maximum.
     fn ends_overlap(&self, range: &impl MemberRange) -> bool {
