@@ -94,6 +94,7 @@ mod reply {
         b"ERR syntax error, WITHSCORES not supported in combination with BYLEX";
     pub const POSITIVE: &[u8] = b"ERR value is out of range, must be positive";
     pub const OUT_OF_RANGE: &[u8] = b"ERR value is out of range";
+    pub const COUNT_RANGE: &[u8] = b"ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
     pub const NUMKEYS: &[u8] = b"ERR numkeys should be greater than 0";
     pub const COUNT: &[u8] = b"ERR count should be greater than 0";
     pub const WEIGHT: &[u8] = b"ERR weight value is not a float";
@@ -260,7 +261,13 @@ fn check_zadd(flags: AddFlags, pairs: &[&[u8]]) -> Result<Vec<f64>, &'static [u8
     if flags.nx && flags.xx {
         return Err(reply::XX_AND_NX);
     }
-    if (flags.gt && flags.nx) || (flags.lt && flags.nx) || (flags.gt && flags.lt) {
+    // Any two of GT, LT and NX.
+    if [flags.gt, flags.lt, flags.nx]
+        .iter()
+        .filter(|&&set| set)
+        .count()
+        > 1
+    {
         return Err(reply::GT_LT_NX);
     }
     if flags.incr && pairs.len() > 2 {
@@ -864,6 +871,7 @@ const RANDOM_SUB_STRATEGY_MUL: usize = 3;
 pub fn zrandmember(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
     if args.len() >= 3 {
         let count = match int_arg(args[2]) {
+            Ok(i64::MIN) => return ctx.out.error(reply::COUNT_RANGE),
             Ok(count) => count,
             Err(message) => return ctx.out.error(message),
         };

@@ -444,8 +444,7 @@ impl ZSetValue {
     /// Moves a listpack's pairs into the large encoding (never back).
     fn convert_to_tree(&mut self) {
         if let ZSetValue::Listpack(listpack) = self {
-            let tree =
-                ScoreTree::from_sorted(pairs(listpack).map(|(member, score)| (member, score)));
+            let tree = ScoreTree::from_sorted(pairs(listpack));
             *self = ZSetValue::Skiplist(Box::new(tree));
         }
     }
@@ -881,8 +880,13 @@ mod tests {
     #[test]
     fn random_operations_agree_with_a_btreeset_model() {
         use std::collections::BTreeSet;
-        #[derive(Clone, Copy, PartialEq, PartialOrd)]
+        #[derive(Clone, Copy, PartialEq)]
         struct Score(f64);
+        impl PartialOrd for Score {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
         impl Eq for Score {}
         impl Ord for Score {
             fn cmp(&self, other: &Self) -> std::cmp::Ordering {

@@ -823,8 +823,13 @@ mod tests {
         scores: HashMap<Vec<u8>, f64>,
     }
 
-    #[derive(Clone, Copy, PartialEq, PartialOrd)]
+    #[derive(Clone, Copy, PartialEq)]
     struct OrderedScore(f64);
+    impl PartialOrd for OrderedScore {
+        fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(other))
+        }
+    }
     impl Eq for OrderedScore {}
     impl Ord for OrderedScore {
         fn cmp(&self, other: &Self) -> Ordering {
