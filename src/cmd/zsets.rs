@@ -42,7 +42,10 @@ fn keys_after_count_at_1(args: &[&[u8]]) -> SmallVec<[usize; 8]> {
     keys_after_numkeys(args, 1)
 }
 
-/// This family's rows of the command table.
+/// This family's rows of the command table. The movable-key rows set
+/// `find_keys` themselves: in `cmd!`, a trailing `keys = finder` is taken
+/// by the arm for subcommands first (it parses as an assignment
+/// expression), so the `keys =` arm cannot be reached.
 #[rustfmt::skip]
 pub const COMMANDS: &[CommandSpec] = &[
     cmd!("zadd", -4, WRITE_FAST, 1, 1, 1, CAT_WRITE_FAST, S(zadd), "sorted-set", "Add one or more members to a sorted set, or update its score if it already exists"),
