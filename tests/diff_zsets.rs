@@ -999,10 +999,8 @@ fn aggregate_order() -> Script {
     )
 }
 
-/// Plain sets are inputs too, every member scoring 1. Needs SADD, which
-/// the set family brings: run with `--ignored` once it is merged.
+/// Plain sets are inputs too, every member scoring 1.
 #[test]
-#[ignore = "needs SADD from the set family"]
 fn set_algebra_with_plain_sets_matches_redis() {
     let [a, b, c, d] = keys_on_each_shard("mix:");
     let steps = vec![

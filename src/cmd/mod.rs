@@ -66,7 +66,6 @@ pub fn keys_after_numkeys(args: &[&[u8]], numkeys_at: usize) -> smallvec::SmallV
 
 /// A destination key at 1, then the keys after a count at 2
 /// (`ZUNIONSTORE destination numkeys key ...`).
-#[allow(dead_code)] // for the family tables, as they gain rows
 pub fn destination_and_keys_after_numkeys(args: &[&[u8]]) -> smallvec::SmallVec<[usize; 8]> {
     let mut positions = keys_after_numkeys(args, 2);
     if args.len() > 1 {
