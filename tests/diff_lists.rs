@@ -8,8 +8,8 @@
 mod util;
 
 use util::diff::{
-    compare_scripts_resp2_and_resp3, keys_on_each_shard, near, scan_all, script, shape, unordered,
-    x, Check, Script, Step,
+    compare_scripts_resp2_and_resp3, compare_scripts_with, keys_on_each_shard, near, scan_all,
+    script, shape, unordered, x, Check, DiffOptions, Script, Step,
 };
 
 /// Every script runs against a single-shard and a four-shard Shoal.
@@ -892,4 +892,22 @@ fn random_list_commands_match_redis() {
         .map(|seed| random_commands(seed * 104_729, 400))
         .collect();
     compare_scripts_resp2_and_resp3(&scripts, THREADS);
+}
+
+/// The same random scripts, each sent as one pipeline: with four shards,
+/// consecutive commands (moves between shards among them) run on different
+/// workers, and their replies must still come back in order.
+#[test]
+fn pipelined_random_list_commands_match_redis() {
+    let scripts: Vec<Script> = (1..=4)
+        .map(|seed| random_commands(seed * 15_485_863, 400))
+        .collect();
+    for resp3 in [false, true] {
+        let options = DiffOptions {
+            resp3,
+            pipelined: true,
+            ..DiffOptions::default()
+        };
+        compare_scripts_with(&scripts, THREADS, &options);
+    }
 }

@@ -124,7 +124,7 @@ fn remove_if_emptied(ctx: &mut ShardCtx<'_>, key: &[u8]) {
 /// Stores a new list under `key` holding `elements` pushed in order.
 fn create(ctx: &mut ShardCtx<'_>, key: &[u8], left: bool, elements: &[&[u8]]) -> usize {
     let mut list = ListValue::new(ctx.shard.limits.list_max_listpack_size);
-    elements.iter().for_each(|element| list.push(left, element));
+    list.push_many(left, elements);
     let len = list.len();
     ctx.set(key, Value::List(Box::new(list)), false);
     len
@@ -289,7 +289,7 @@ fn push_generic(ctx: &mut ShardCtx<'_>, args: &[&[u8]], left: bool, only_existin
     match find(ctx, key, Access::Write) {
         None => {}
         Some(Found::List(list, out)) => {
-            elements.iter().for_each(|element| list.push(left, element));
+            list.push_many(left, elements);
             out.integer(list.len() as i64);
         }
         Some(Found::Missing(out)) if only_existing => out.integer(0),

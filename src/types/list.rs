@@ -217,6 +217,56 @@ impl ListValue {
         }
     }
 
+    /// Adds `elements` one after another at the head (`left`, so that the
+    /// last ends up first) or the tail, as that many [`push`](Self::push)es
+    /// would, but a run at a time: the end node grows once, and the rest
+    /// goes into new nodes built at their final size. (A node grown one
+    /// element at a time passes through every allocator size class on the
+    /// way, and the allocator keeps a page of each.)
+    pub fn push_many(&mut self, left: bool, elements: &[&[u8]]) {
+        let fill = self.fill;
+        let end = match &mut self.nodes {
+            Nodes::One(node) => node,
+            Nodes::Many(list) => {
+                let end = if left {
+                    list.nodes.first_mut()
+                } else {
+                    list.nodes.last_mut()
+                };
+                end.expect("a quicklist has two nodes or more")
+            }
+        };
+        let taken = fitting(fill, end.bytes_len(), end.len(), elements);
+        push_run(end, left, &elements[..taken]);
+        if let Nodes::Many(list) = &mut self.nodes {
+            list.len += taken;
+        }
+        let mut rest = &elements[taken..];
+        if rest.is_empty() {
+            return;
+        }
+        let mut fresh = Vec::new();
+        while !rest.is_empty() {
+            let taken = fitting(fill, NODE_HEADER_BYTES, 0, rest);
+            debug_assert!(taken > 0, "an empty node takes any element");
+            let mut node = Listpack::new();
+            push_run(&mut node, left, &rest[..taken]);
+            fresh.push(node);
+            rest = &rest[taken..];
+        }
+        let mut nodes = match std::mem::replace(&mut self.nodes, Nodes::One(Listpack::new())) {
+            Nodes::One(node) => vec![node],
+            Nodes::Many(list) => list.nodes,
+        };
+        if left {
+            // The first run is nearest the old head.
+            nodes.splice(0..0, fresh.into_iter().rev());
+        } else {
+            nodes.extend(fresh);
+        }
+        self.nodes = Nodes::from_vec(nodes);
+    }
+
     /// Removes and returns the element at the head (`left`) or the tail.
     pub fn pop(&mut self, left: bool) -> Option<Vec<u8>> {
         let list = match &mut self.nodes {
@@ -389,6 +439,36 @@ fn push_into(node: &mut Listpack, left: bool, element: &[u8]) {
     } else {
         node.push_back(element);
     }
+}
+
+/// Adds a run of elements to one end of a node, as pushes one at a time
+/// would place them: at the head, the last ends up first.
+fn push_run(node: &mut Listpack, left: bool, run: &[&[u8]]) {
+    match run {
+        [] => {}
+        [element] => push_into(node, left, element),
+        _ if left => {
+            let reversed: Vec<&[u8]> = run.iter().rev().copied().collect();
+            node.splice(0, 0, &reversed);
+        }
+        _ => node.extend_back(run),
+    }
+}
+
+/// How many of `elements`, from the first, a node of `bytes` bytes and
+/// `count` elements takes within the fill (an empty node takes at least
+/// one).
+fn fitting(fill: Fill, bytes: usize, count: usize, elements: &[&[u8]]) -> usize {
+    let mut bytes = bytes;
+    let mut taken = 0;
+    for element in elements {
+        bytes += entry_bytes(element.len());
+        if !fill.fits(bytes, count + taken + 1) {
+            break;
+        }
+        taken += 1;
+    }
+    taken
 }
 
 fn pop_from(node: &mut Listpack, left: bool) -> Option<Vec<u8>> {
@@ -675,6 +755,35 @@ mod tests {
     }
 
     #[test]
+    fn push_many_lays_out_elements_as_single_pushes_do() {
+        let elements: Vec<Vec<u8>> = (0..500u32)
+            .map(|index| format!("element-{index}").into_bytes())
+            .collect();
+        let refs: Vec<&[u8]> = elements.iter().map(Vec::as_slice).collect();
+        for fill in [-2, -1, 3, 1, 0] {
+            for left in [true, false] {
+                let mut one_by_one = ListValue::new(fill);
+                let mut batched = ListValue::new(fill);
+                for chunk in refs.chunks(70) {
+                    chunk
+                        .iter()
+                        .for_each(|element| one_by_one.push(left, element));
+                    batched.push_many(left, chunk);
+                    check(&batched);
+                }
+                assert_eq!(batched, one_by_one);
+                assert_eq!(batched.len(), 500);
+            }
+        }
+        // Nodes filled a run at a time are as full as the fill allows.
+        let mut list = ListValue::new(-2);
+        list.push_many(false, &refs);
+        list.push_many(false, &refs);
+        let full_nodes = &list.node_slice()[..list.node_slice().len() - 1];
+        assert!(full_nodes.iter().all(|node| node.bytes_len() > 8192 - 16));
+    }
+
+    #[test]
     fn popping_to_one_node_unboxes_it() {
         let mut list = ListValue::new(2);
         for element in [b"a", b"b", b"c"] {
@@ -767,12 +876,27 @@ mod tests {
         growing: bool,
     ) {
         let len = model.len();
-        let pick = match (growing, rng.below(15)) {
-            (true, 12..) => 0,
-            (false, 12..) => 3,
+        let pick = match (growing, rng.below(16)) {
+            (true, 13..) => 0,
+            (false, 13..) => 3,
             (_, pick) => pick,
         };
         match pick {
+            12 => {
+                let run: Vec<Vec<u8>> = (0..rng.below(if growing { 300 } else { 5 }))
+                    .map(|_| rng.element())
+                    .collect();
+                let refs: Vec<&[u8]> = run.iter().map(Vec::as_slice).collect();
+                let left = rng.below(2) == 0;
+                list.push_many(left, &refs);
+                for element in run {
+                    if left {
+                        model.push_front(element);
+                    } else {
+                        model.push_back(element);
+                    }
+                }
+            }
             0..=2 => {
                 let element = rng.element();
                 let left = rng.below(2) == 0;
