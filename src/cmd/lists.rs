@@ -51,13 +51,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd!("lpos", -3, R, 1, 1, 1, LR, S(lpos), "list", "Returns the index of matching elements in a list."),
     cmd!("lmove", 5, W, 1, 2, 1, LW, S(lmove), "list", "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved."),
     cmd!("rpoplpush", 3, W, 1, 2, 1, LW, S(rpoplpush), "list", "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped."),
-    // Spelled out rather than `cmd!(..., keys = lmpop_keys)`: the macro's
-    // subcommand arm takes `keys = lmpop_keys` for an (assignment)
-    // expression before its movable-keys arm is tried.
-    CommandSpec {
-        find_keys: Some(lmpop_keys),
-        ..cmd!("lmpop", -4, WMOVABLE, 0, 0, 0, LW, S(lmpop), "list", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.")
-    },
+    cmd!("lmpop", -4, WMOVABLE, 0, 0, 0, LW, S(lmpop), "list", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", keys = lmpop_keys),
 ];
 
 /// LMPOP's keys: `numkeys` of them after the count at 1.
@@ -93,6 +87,7 @@ fn find<'c>(ctx: &'c mut ShardCtx<'_>, key: &[u8], access: Access) -> Option<Fou
         db,
         now_ms,
         out,
+        ..
     } = ctx;
     match shard.lookup(*db, key, *now_ms, access) {
         None => Some(Found::Missing(out)),
@@ -193,7 +188,6 @@ fn resolve_index(index: i64, len: usize) -> Option<usize> {
 /// replies `[key, element]`. Returns false, having replied nothing, when
 /// every key is missing; true once it replied (the pop, or WRONGTYPE for
 /// the first key of another type before any list).
-#[allow(dead_code)] // for BLPOP and BRPOP, which the blocking layer builds on this
 pub fn pop_first_nonempty(ctx: &mut ShardCtx<'_>, keys: &[&[u8]], left: bool) -> bool {
     for key in keys {
         match find(ctx, key, Access::Write) {
@@ -381,19 +375,21 @@ pub fn rpoplpush(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
     }
 }
 
-/// LMPOP's arguments after the keys.
-struct MpopArgs {
+/// LMPOP's (and BLMPOP's) parsed arguments.
+pub struct MpopArgs {
     /// Index of the first key.
-    first_key: usize,
+    pub first_key: usize,
     /// Number of keys.
-    numkeys: usize,
-    left: bool,
-    count: usize,
+    pub numkeys: usize,
+    /// Pop from the head (LEFT) rather than the tail.
+    pub left: bool,
+    /// Elements to pop at most.
+    pub count: usize,
 }
 
 /// Parses `numkeys key [key ...] LEFT|RIGHT [COUNT count]` from `args[1]`
 /// on, with Redis's checks in Redis's order; the error text on failure.
-fn parse_mpop(args: &[&[u8]]) -> Result<MpopArgs, &'static [u8]> {
+pub fn parse_mpop(args: &[&[u8]]) -> Result<MpopArgs, &'static [u8]> {
     let numkeys = match shoal_protocol::parse_i64(args[1]) {
         Some(numkeys) if numkeys > 0 => numkeys as u64,
         _ => return Err(NUMKEYS_NOT_POSITIVE),

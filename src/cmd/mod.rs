@@ -5,6 +5,7 @@
 //! key locking and `COMMAND` output are all derived from it.
 
 pub mod args;
+pub mod blocking;
 pub mod ctx;
 pub mod docs;
 pub mod hashes;

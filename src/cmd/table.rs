@@ -1,6 +1,6 @@
 //! The declarative command table.
 
-use super::{hashes, keys, lists, sets, strings, zsets, ShardCtx};
+use super::{blocking, hashes, keys, lists, sets, strings, zsets, ShardCtx};
 
 /// Finds the key positions of a command whose keys move with its arguments
 /// (Redis's `movablekeys`: ZUNIONSTORE, LMPOP, SINTERCARD, ...).
@@ -225,6 +225,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     lists::COMMANDS,
     sets::COMMANDS,
     zsets::COMMANDS,
+    blocking::COMMANDS,
 ];
 
 const fn total_len(tables: &[&[CommandSpec]]) -> usize {

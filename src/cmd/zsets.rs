@@ -825,22 +825,24 @@ pub fn zmpop_body(ctx: &mut ShardCtx<'_>, keys: &[&[u8]], min: bool, count: usiz
     PopReply::NothingToPop
 }
 
-/// `ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]`
-pub fn zmpop(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
-    let numkeys = match int_arg(args[1]) {
+/// ZMPOP's (and BZMPOP's) arguments from the key count on: the keys'
+/// positions within `args`, MIN (true) or MAX, and the count, with Redis's
+/// checks in Redis's order; the error text on failure.
+pub fn parse_zmpop(args: &[&[u8]]) -> Result<(std::ops::Range<usize>, bool, usize), &'static [u8]> {
+    let numkeys = match int_arg(args[0]) {
         Ok(numkeys) if numkeys >= 1 => numkeys as u64,
-        _ => return ctx.out.error(reply::NUMKEYS),
+        _ => return Err(reply::NUMKEYS),
     };
-    let where_at = match numkeys.checked_add(2) {
+    let where_at = match numkeys.checked_add(1) {
         Some(at) if at < args.len() as u64 => at as usize,
-        _ => return ctx.out.error(errors::SYNTAX),
+        _ => return Err(errors::SYNTAX),
     };
     let min = if is(args[where_at], "MIN") {
         true
     } else if is(args[where_at], "MAX") {
         false
     } else {
-        return ctx.out.error(errors::SYNTAX);
+        return Err(errors::SYNTAX);
     };
     let mut count = None;
     let mut at = where_at + 1;
@@ -848,17 +850,56 @@ pub fn zmpop(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
         if count.is_none() && is(args[at], "COUNT") && at + 1 < args.len() {
             match int_arg(args[at + 1]) {
                 Ok(value) if value >= 1 => count = Some(value as usize),
-                _ => return ctx.out.error(reply::COUNT),
+                _ => return Err(reply::COUNT),
             }
             at += 2;
         } else {
-            return ctx.out.error(errors::SYNTAX);
+            return Err(errors::SYNTAX);
         }
     }
-    let keys = &args[2..where_at];
-    if zmpop_body(ctx, keys, min, count.unwrap_or(1)) == PopReply::NothingToPop {
+    Ok((1..where_at, min, count.unwrap_or(1)))
+}
+
+/// `ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]`
+pub fn zmpop(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
+    let (keys, min, count) = match parse_zmpop(&args[1..]) {
+        Ok(parsed) => parsed,
+        Err(message) => return ctx.out.error(message),
+    };
+    let keys = &args[keys.start + 1..keys.end + 1];
+    if zmpop_body(ctx, keys, min, count) == PopReply::NothingToPop {
         ctx.out.null_array();
     }
+}
+
+/// BZPOPMIN's and BZPOPMAX's body when they need not wait: pops the lowest
+/// (`min`) or highest scored member of the first non-empty sorted set among
+/// `keys` and replies `[key, member, score]`; a first existing key of
+/// another type replies WRONGTYPE. Returns false, having replied nothing,
+/// when every key is missing.
+pub fn pop_first_nonempty(ctx: &mut ShardCtx<'_>, keys: &[&[u8]], min: bool) -> bool {
+    for &key in keys {
+        let zset = match find(ctx.shard, ctx.db, ctx.now_ms, key, Lookup::Write) {
+            Ok(Some(zset)) => zset,
+            Ok(None) => continue,
+            Err(WrongType) => {
+                ctx.out.error(errors::WRONGTYPE);
+                return true;
+            }
+        };
+        let Some((member, score)) = zset.pop(min, 1).pop() else {
+            continue;
+        };
+        let emptied = zset.is_empty();
+        remove_if_empty(ctx, key, emptied);
+        let out = &mut *ctx.out;
+        out.array(3);
+        out.bulk(key);
+        out.bulk(&member);
+        out.double(score);
+        return true;
+    }
+    false
 }
 
 /* ---------------------------------------------------------------------------

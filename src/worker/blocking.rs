@@ -26,6 +26,7 @@ use ahash::AHashMap;
 use super::dispatch::{key_placement, KeyPlacement};
 use super::msg::{DbKey, Msg, Origin, WaiterNote};
 use super::Worker;
+use crate::cmd::blocking::{parse_timeout_ms, write_timeout_reply};
 use crate::cmd::{self, CommandSpec};
 use crate::slot::key_shard;
 
@@ -80,38 +81,6 @@ pub fn timeout_position(spec: &CommandSpec, args: &[&[u8]]) -> usize {
         1
     } else {
         args.len() - 1
-    }
-}
-
-/// Redis's reading of a timeout in seconds (fractions allowed) as
-/// milliseconds, rounded up; 0 means forever. The error is Redis's reply.
-pub fn parse_timeout_ms(arg: &[u8]) -> Result<u64, &'static [u8]> {
-    const NOT_FLOAT: &[u8] = b"ERR timeout is not a float or out of range";
-    let text = std::str::from_utf8(arg).map_err(|_| NOT_FLOAT)?;
-    if text.is_empty() || text.starts_with(|c: char| c.is_ascii_whitespace()) {
-        return Err(NOT_FLOAT);
-    }
-    let seconds: f64 = text.parse().map_err(|_| NOT_FLOAT)?;
-    if seconds.is_nan() {
-        return Err(NOT_FLOAT);
-    }
-    let millis = (seconds * 1000.0).ceil();
-    if millis > i64::MAX as f64 {
-        return Err(b"ERR timeout is out of range");
-    }
-    if millis < 0.0 {
-        return Err(b"ERR timeout is negative");
-    }
-    Ok(millis as u64)
-}
-
-/// The reply a blocking command gives when its time runs out: a null
-/// array, or a null bulk for the moves.
-pub fn write_timeout_reply(name: &str, out: &mut shoal_protocol::ReplyEncoder) {
-    if matches!(name, "blmove" | "brpoplpush") {
-        out.null();
-    } else {
-        out.null_array();
     }
 }
 
@@ -278,7 +247,10 @@ impl Worker {
         // A bad timeout is the handler's to report; it never blocks then.
         let deadline_ms = match parse_timeout_ms(args[timeout_position(spec, args)]) {
             Ok(0) | Err(_) => None,
-            Ok(timeout_ms) => Some(self.now_ms.saturating_add(timeout_ms)),
+            // A fresh clock (the turn's may be late) and one millisecond
+            // more, as it reads whole milliseconds: a client is never
+            // answered before its full timeout.
+            Ok(timeout_ms) => Some(super::unix_ms().saturating_add(timeout_ms + 1)),
         };
         let workers = self.shared.workers;
         let waited = waited_positions(spec, args)
@@ -582,25 +554,6 @@ mod tests {
 
     fn key(name: &str) -> DbKey {
         (0, name.as_bytes().into())
-    }
-
-    #[test]
-    fn timeouts_read_as_redis_reads_them() {
-        assert_eq!(parse_timeout_ms(b"0"), Ok(0));
-        assert_eq!(parse_timeout_ms(b"1.5"), Ok(1500));
-        assert_eq!(parse_timeout_ms(b"0.0001"), Ok(1));
-        assert_eq!(
-            parse_timeout_ms(b"-1"),
-            Err(&b"ERR timeout is negative"[..])
-        );
-        assert_eq!(
-            parse_timeout_ms(b"abc"),
-            Err(&b"ERR timeout is not a float or out of range"[..])
-        );
-        assert_eq!(
-            parse_timeout_ms(b"1e300"),
-            Err(&b"ERR timeout is out of range"[..])
-        );
     }
 
     #[test]
