@@ -126,10 +126,10 @@ fn a_timeout_ends_the_block_with_a_null_on_time() {
             waited >= Duration::from_millis(200) && waited < Duration::from_millis(600),
             "waited {waited:?}"
         );
-        // The moves answer a null bulk string, the others a null array.
+        // The moves too answer a null array, as Redis 7.0 does.
         assert_eq!(
             client.call(&["BLMOVE", "none", "dst", "LEFT", "RIGHT", "0.05"]),
-            Reply::Null
+            Reply::NullArray
         );
         assert_eq!(
             client.call(&["BLPOP", "none", "-1"]),

@@ -8,10 +8,15 @@ use super::args::is;
 use super::table::{cmd, CommandSpec, Exec};
 use super::{keys_after_numkeys, lists, zsets, ShardCtx};
 
-/// Redis's reading of a timeout in seconds (fractions allowed) as
-/// milliseconds, rounded up; 0 means forever. The error is Redis's reply.
-pub fn parse_timeout_ms(arg: &[u8]) -> Result<u64, &'static [u8]> {
+/// Redis 7.0's reading of a timeout in seconds (fractions allowed) as
+/// milliseconds: `(long long)(seconds * 1000)`, so fractions of a
+/// millisecond truncate (0.0001 means 0, forever) and values past the
+/// 64-bit range read as negative, as the x86 conversion makes them. 0 means
+/// forever; a deadline past the clock's range (from `now_ms`) is out of
+/// range. The error is Redis's reply.
+pub fn parse_timeout_ms(arg: &[u8], now_ms: u64) -> Result<u64, &'static [u8]> {
     const NOT_FLOAT: &[u8] = b"ERR timeout is not a float or out of range";
+    const NEGATIVE: &[u8] = b"ERR timeout is negative";
     let text = std::str::from_utf8(arg).map_err(|_| NOT_FLOAT)?;
     if text.is_empty() || text.starts_with(|c: char| c.is_ascii_whitespace()) {
         return Err(NOT_FLOAT);
@@ -20,29 +25,27 @@ pub fn parse_timeout_ms(arg: &[u8]) -> Result<u64, &'static [u8]> {
     if seconds.is_nan() {
         return Err(NOT_FLOAT);
     }
-    let millis = (seconds * 1000.0).ceil();
-    if millis > i64::MAX as f64 {
+    let millis = (seconds * 1000.0).trunc();
+    // x86's conversion gives i64::MIN for anything out of range.
+    if !(millis < 9.223_372_036_854_775_807e18) || millis < 0.0 {
+        return Err(NEGATIVE);
+    }
+    let millis = millis as u64;
+    if millis > i64::MAX as u64 - now_ms {
         return Err(b"ERR timeout is out of range");
     }
-    if millis < 0.0 {
-        return Err(b"ERR timeout is negative");
-    }
-    Ok(millis as u64)
+    Ok(millis)
 }
 
 /// The reply a blocking command gives when its time runs out: a null
-/// array, or a null bulk string for the moves.
-pub fn write_timeout_reply(name: &str, out: &mut shoal_protocol::ReplyEncoder) {
-    if matches!(name, "blmove" | "brpoplpush") {
-        out.null();
-    } else {
-        out.null_array();
-    }
+/// array, the moves included (Redis 7.0 answers `*-1` for all of them).
+pub fn write_timeout_reply(out: &mut shoal_protocol::ReplyEncoder) {
+    out.null_array();
 }
 
 /// Checks the timeout argument, replying with Redis's error if it is bad.
 fn timeout_ok(ctx: &mut ShardCtx<'_>, arg: &[u8]) -> bool {
-    match parse_timeout_ms(arg) {
+    match parse_timeout_ms(arg, ctx.now_ms) {
         Ok(_) => true,
         Err(message) => {
             ctx.out.error(message);
@@ -200,18 +203,32 @@ pub const COMMANDS: &[CommandSpec] = &[
 mod tests {
     use super::*;
 
+    const NOW_MS: u64 = 1_700_000_000_000;
+
     #[test]
     fn timeouts_read_as_redis_reads_them() {
-        assert_eq!(parse_timeout_ms(b"0"), Ok(0));
-        assert_eq!(parse_timeout_ms(b"1.5"), Ok(1500));
-        assert_eq!(parse_timeout_ms(b"0.0001"), Ok(1));
-        assert_eq!(parse_timeout_ms(b"-1"), Err(&b"ERR timeout is negative"[..]));
+        assert_eq!(parse_timeout_ms(b"0", NOW_MS), Ok(0));
+        assert_eq!(parse_timeout_ms(b"1.5", NOW_MS), Ok(1500));
+        assert_eq!(parse_timeout_ms(b"0.0001", NOW_MS), Ok(0));
+        assert_eq!(parse_timeout_ms(b"-0.0001", NOW_MS), Ok(0));
         assert_eq!(
-            parse_timeout_ms(b"abc"),
+            parse_timeout_ms(b"-1", NOW_MS),
+            Err(&b"ERR timeout is negative"[..])
+        );
+        assert_eq!(
+            parse_timeout_ms(b"abc", NOW_MS),
             Err(&b"ERR timeout is not a float or out of range"[..])
         );
         assert_eq!(
-            parse_timeout_ms(b"1e300"),
+            parse_timeout_ms(b"1e300", NOW_MS),
+            Err(&b"ERR timeout is negative"[..])
+        );
+        assert_eq!(
+            parse_timeout_ms(b"inf", NOW_MS),
+            Err(&b"ERR timeout is negative"[..])
+        );
+        assert_eq!(
+            parse_timeout_ms(b"9223372036000000", NOW_MS),
             Err(&b"ERR timeout is out of range"[..])
         );
     }

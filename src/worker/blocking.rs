@@ -245,12 +245,13 @@ impl Worker {
             return;
         };
         // A bad timeout is the handler's to report; it never blocks then.
-        let deadline_ms = match parse_timeout_ms(args[timeout_position(spec, args)]) {
+        let now_ms = super::unix_ms();
+        let deadline_ms = match parse_timeout_ms(args[timeout_position(spec, args)], now_ms) {
             Ok(0) | Err(_) => None,
             // A fresh clock (the turn's may be late) and one millisecond
             // more, as it reads whole milliseconds: a client is never
             // answered before its full timeout.
-            Ok(timeout_ms) => Some(super::unix_ms().saturating_add(timeout_ms + 1)),
+            Ok(timeout_ms) => Some(now_ms.saturating_add(timeout_ms + 1)),
         };
         let workers = self.shared.workers;
         let waited = waited_positions(spec, args)
@@ -309,7 +310,16 @@ impl Worker {
                     args,
                 },
             ),
-            KeyPlacement::Keyless => unreachable!("blocking commands have keys"),
+            // No keys (BLMPOP's count was bad): the handler says so.
+            KeyPlacement::Keyless => self.deliver(
+                self.id,
+                Msg::Run {
+                    origin,
+                    db,
+                    resp,
+                    args,
+                },
+            ),
         }
     }
 
@@ -457,13 +467,7 @@ impl Worker {
         let mut out = shoal_protocol::ReplyEncoder::new(state.resp);
         match unblock {
             Some(UnblockKind::Error) => out.error(UNBLOCKED_ERROR),
-            _ => write_timeout_reply(
-                std::str::from_utf8(&state.args[0])
-                    .unwrap_or("")
-                    .to_ascii_lowercase()
-                    .as_str(),
-                &mut out,
-            ),
+            _ => write_timeout_reply(&mut out),
         }
         self.complete(state.origin, out.take_bytes());
     }
