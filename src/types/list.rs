@@ -1,12 +1,13 @@
-//! Lists: a quicklist of listpack nodes, the one encoding Redis 7.0 keeps
+//! Lists: a quicklist of compact nodes, the one encoding Redis 7.0 keeps
 //! every list in.
 //!
-//! A list is a sequence of [`Listpack`] nodes, each holding a run of
-//! elements, sized by `list-max-listpack-size` (the quicklist's `fill`):
-//! -1 to -5 cap a node at 4, 8, 16, 32 or 64 KiB; a positive fill caps it at
-//! that many elements and 8 KiB (Redis's safety limit). Pushes and pops work
-//! on the end nodes only (O(1) in the list's length, O(node) in bytes);
-//! access by index skips whole nodes by their counts, from the nearer end.
+//! A list is a sequence of nodes (`list_node.rs`), each holding a run of
+//! elements in one exactly sized buffer readable from either end, sized by
+//! `list-max-listpack-size` (the quicklist's `fill`): -1 to -5 cap a node at
+//! 4, 8, 16, 32 or 64 KiB; a positive fill caps it at that many elements and
+//! 8 KiB (Redis's safety limit). Pushes and pops work on the end elements of
+//! the end nodes, in place; access by index skips whole nodes by their
+//! counts, from the nearer end.
 //!
 //! A list of one node — every small list — is that node alone: the value
 //! costs its small box and one exactly sized buffer. Longer lists keep their
@@ -19,15 +20,18 @@
 
 use std::fmt;
 
-use super::listpack::Listpack;
+// Declared here rather than in `types/mod.rs`: the node is this type's own
+// business.
+#[path = "list_node.rs"]
+mod node;
+
+use node::{entry_bytes, ListNode, HEADER_BYTES as NODE_HEADER_BYTES};
 
 /// Node size caps for `list-max-listpack-size` -1 to -5.
 const NODE_LEVEL_BYTES: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
 /// The most bytes a node may hold under a count fill (Redis's
 /// `SIZE_SAFETY_LIMIT`), so that a large count cannot make nodes huge.
 const NODE_SAFETY_BYTES: usize = 8192;
-/// Bytes of a node's header, the part two merged nodes no longer both need.
-const NODE_HEADER_BYTES: usize = 4;
 /// The fill stored for every `list-max-listpack-size` below -5 (and 0):
 /// Redis then lets no node hold a second element.
 const FILL_ONE_PER_NODE: i64 = -6;
@@ -66,27 +70,15 @@ impl Fill {
     }
 
     /// Whether `node` may take one more element of `len` bytes.
-    fn allows_insert(self, node: &Listpack, len: usize) -> bool {
+    fn allows_insert(self, node: &ListNode, len: usize) -> bool {
         self.fits(node.bytes_len() + entry_bytes(len), node.len() + 1)
     }
 
     /// Whether `left` and `right` fit in one node.
-    fn allows_merge(self, left: &Listpack, right: &Listpack) -> bool {
+    fn allows_merge(self, left: &ListNode, right: &ListNode) -> bool {
         let bytes = left.bytes_len() + right.bytes_len() - NODE_HEADER_BYTES;
         left.is_empty() || right.is_empty() || self.fits(bytes, left.len() + right.len())
     }
-}
-
-/// Bytes an element of `len` bytes takes in a listpack: its LEB128 length
-/// prefix and its bytes.
-fn entry_bytes(len: usize) -> usize {
-    let mut prefix = 1;
-    let mut rest = len >> 7;
-    while rest > 0 {
-        prefix += 1;
-        rest >>= 7;
-    }
-    prefix + len
 }
 
 /// A list value (`OBJECT ENCODING` says `quicklist`, as Redis 7.0 does for
@@ -101,7 +93,7 @@ pub struct ListValue {
 #[derive(Debug, Clone)]
 enum Nodes {
     /// A list of one node (possibly empty): every small list.
-    One(Listpack),
+    One(ListNode),
     /// Two nodes or more, none empty.
     Many(Box<Quicklist>),
 }
@@ -110,7 +102,7 @@ enum Nodes {
 #[derive(Debug, Clone)]
 struct Quicklist {
     /// At least two, none empty.
-    nodes: Vec<Listpack>,
+    nodes: Vec<ListNode>,
     /// Elements in all nodes.
     len: usize,
 }
@@ -134,12 +126,12 @@ impl PartialEq for ListValue {
 
 impl Nodes {
     /// Nodes from an edited vector: empty nodes dropped, one node unboxed.
-    fn from_vec(mut nodes: Vec<Listpack>) -> Nodes {
+    fn from_vec(mut nodes: Vec<ListNode>) -> Nodes {
         nodes.retain(|node| !node.is_empty());
         if nodes.len() <= 1 {
             return Nodes::One(nodes.pop().unwrap_or_default());
         }
-        let len = nodes.iter().map(Listpack::len).sum();
+        let len = nodes.iter().map(ListNode::len).sum();
         Nodes::Many(Box::new(Quicklist { nodes, len }))
     }
 }
@@ -155,7 +147,7 @@ impl ListValue {
     pub fn new(list_max_listpack_size: i64) -> ListValue {
         ListValue {
             fill: Fill::from_config(list_max_listpack_size),
-            nodes: Nodes::One(Listpack::new()),
+            nodes: Nodes::One(ListNode::new()),
         }
     }
 
@@ -178,7 +170,7 @@ impl ListValue {
     }
 
     /// The nodes, in order.
-    fn node_slice(&self) -> &[Listpack] {
+    fn node_slice(&self) -> &[ListNode] {
         match &self.nodes {
             Nodes::One(node) => std::slice::from_ref(node),
             Nodes::Many(list) => &list.nodes,
@@ -194,7 +186,7 @@ impl ListValue {
             }
             Nodes::One(node) => {
                 let old = std::mem::take(node);
-                let new = Listpack::from_entries([element]);
+                let new = ListNode::from_entries([element]);
                 let nodes = if left { vec![new, old] } else { vec![old, new] };
                 self.nodes = Nodes::from_vec(nodes);
             }
@@ -209,9 +201,9 @@ impl ListValue {
                 if fill.allows_insert(end, element.len()) {
                     push_into(end, left, element);
                 } else if left {
-                    list.nodes.insert(0, Listpack::from_entries([element]));
+                    list.nodes.insert(0, ListNode::from_entries([element]));
                 } else {
-                    list.nodes.push(Listpack::from_entries([element]));
+                    list.nodes.push(ListNode::from_entries([element]));
                 }
             }
         }
@@ -220,9 +212,8 @@ impl ListValue {
     /// Adds `elements` one after another at the head (`left`, so that the
     /// last ends up first) or the tail, as that many [`push`](Self::push)es
     /// would, but a run at a time: the end node grows once, and the rest
-    /// goes into new nodes built at their final size. (A node grown one
-    /// element at a time passes through every allocator size class on the
-    /// way, and the allocator keeps a page of each.)
+    /// goes into new nodes built at their final size: one reallocation per
+    /// node rather than one per element (RPUSH of 1,000 elements).
     pub fn push_many(&mut self, left: bool, elements: &[&[u8]]) {
         let fill = self.fill;
         let end = match &mut self.nodes {
@@ -249,12 +240,12 @@ impl ListValue {
         while !rest.is_empty() {
             let taken = fitting(fill, NODE_HEADER_BYTES, 0, rest);
             debug_assert!(taken > 0, "an empty node takes any element");
-            let mut node = Listpack::new();
+            let mut node = ListNode::new();
             push_run(&mut node, left, &rest[..taken]);
             fresh.push(node);
             rest = &rest[taken..];
         }
-        let mut nodes = match std::mem::replace(&mut self.nodes, Nodes::One(Listpack::new())) {
+        let mut nodes = match std::mem::replace(&mut self.nodes, Nodes::One(ListNode::new())) {
             Nodes::One(node) => vec![node],
             Nodes::Many(list) => list.nodes,
         };
@@ -302,7 +293,11 @@ impl ListValue {
         if index >= self.len() {
             return false;
         }
-        self.edit(|nodes, fill| set_in(nodes, fill, index, element));
+        let len = self.len();
+        self.edit(
+            |_| len,
+            |nodes, fill| set_in(nodes, fill, len, index, element),
+        );
         true
     }
 
@@ -316,7 +311,10 @@ impl ListValue {
         } else if index == len {
             self.push(false, element);
         } else {
-            self.edit(|nodes, fill| insert_in(nodes, fill, index, element));
+            self.edit(
+                |_| len + 1,
+                |nodes, fill| insert_in(nodes, fill, len, index, element),
+            );
         }
     }
 
@@ -331,10 +329,13 @@ impl ListValue {
             return;
         }
         if count == len {
-            self.nodes = Nodes::One(Listpack::new());
+            self.nodes = Nodes::One(ListNode::new());
             return;
         }
-        self.edit(|nodes, fill| remove_range_in(nodes, fill, start, count));
+        self.edit(
+            |_| len - count,
+            |nodes, fill| remove_range_in(nodes, fill, len, start, count),
+        );
     }
 
     /// Removes elements equal to `element`, at most `limit` of them (0: all),
@@ -342,13 +343,17 @@ impl ListValue {
     /// (LREM); returns how many went.
     pub fn remove_matching(&mut self, element: &[u8], limit: u64, from_tail: bool) -> u64 {
         let limit = if limit == 0 { u64::MAX } else { limit };
-        self.edit(|nodes, fill| {
-            let removed = remove_matching_in(nodes, element, limit, from_tail);
-            if removed > 0 {
-                merge_all(nodes, fill);
-            }
-            removed
-        })
+        let len = self.len();
+        self.edit(
+            |removed| len - *removed as usize,
+            |nodes, fill| {
+                let removed = remove_matching_in(nodes, element, limit, from_tail);
+                if removed > 0 {
+                    merge_all(nodes, fill);
+                }
+                removed
+            },
+        )
     }
 
     /// The index of the first element equal to `element`, from the head.
@@ -358,7 +363,7 @@ impl ListValue {
 
     /// The elements from the head.
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        self.node_slice().iter().flat_map(Listpack::iter)
+        self.node_slice().iter().flat_map(ListNode::iter)
     }
 
     /// The elements from `start` on (none when `start >= len()`).
@@ -369,20 +374,24 @@ impl ListValue {
         } else {
             (nodes.len(), 0)
         };
-        nodes[node..].iter().flat_map(Listpack::iter).skip(offset)
+        nodes[node..].iter().flat_map(ListNode::iter).skip(offset)
     }
 
     /// The elements from the tail.
-    pub fn iter_rev(&self) -> RevIter<'_> {
-        RevIter {
-            nodes: self.node_slice().iter(),
-            node: Vec::new(),
-        }
+    pub fn iter_rev(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.node_slice()
+            .iter()
+            .rev()
+            .flat_map(|node| node.iter().rev())
     }
 
-    /// Runs an edit over the nodes as a vector, then restores the
-    /// invariants: no empty node, one node unboxed, the length recounted.
-    fn edit<R>(&mut self, edit: impl FnOnce(&mut Vec<Listpack>, Fill) -> R) -> R {
+    /// Runs an edit over the nodes as a vector (which leaves no node empty),
+    /// then stores the length `len_after` says and unboxes a single node.
+    fn edit<R>(
+        &mut self,
+        len_after: impl FnOnce(&R) -> usize,
+        edit: impl FnOnce(&mut Vec<ListNode>, Fill) -> R,
+    ) -> R {
         let fill = self.fill;
         let list = match &mut self.nodes {
             Nodes::One(node) => {
@@ -394,8 +403,9 @@ impl ListValue {
             Nodes::Many(list) => list,
         };
         let result = edit(&mut list.nodes, fill);
-        list.nodes.retain(|node| !node.is_empty());
-        list.len = list.nodes.iter().map(Listpack::len).sum();
+        list.len = len_after(&result);
+        debug_assert!(list.nodes.iter().all(|node| !node.is_empty()));
+        debug_assert_eq!(list.len, list.nodes.iter().map(ListNode::len).sum());
         if list.nodes.len() <= 1 {
             self.nodes = Nodes::One(list.nodes.pop().unwrap_or_default());
         } else if list.nodes.capacity() > 4 * list.nodes.len() {
@@ -406,34 +416,11 @@ impl ListValue {
     }
 }
 
-/// Iterator over a list's elements from the tail. A listpack walks forward
-/// only, so each node's elements are gathered (at most one node's worth)
-/// and handed out backwards.
-#[derive(Debug)]
-pub struct RevIter<'a> {
-    nodes: std::slice::Iter<'a, Listpack>,
-    node: Vec<&'a [u8]>,
-}
-
-impl<'a> Iterator for RevIter<'a> {
-    type Item = &'a [u8];
-
-    fn next(&mut self) -> Option<&'a [u8]> {
-        loop {
-            if let Some(element) = self.node.pop() {
-                return Some(element);
-            }
-            let node = self.nodes.next_back()?;
-            self.node.extend(node.iter());
-        }
-    }
-}
-
 /* ---------------------------------------------------------------------------
  * Node edits
  * ------------------------------------------------------------------------- */
 
-fn push_into(node: &mut Listpack, left: bool, element: &[u8]) {
+fn push_into(node: &mut ListNode, left: bool, element: &[u8]) {
     if left {
         node.push_front(element);
     } else {
@@ -443,13 +430,13 @@ fn push_into(node: &mut Listpack, left: bool, element: &[u8]) {
 
 /// Adds a run of elements to one end of a node, as pushes one at a time
 /// would place them: at the head, the last ends up first.
-fn push_run(node: &mut Listpack, left: bool, run: &[&[u8]]) {
+fn push_run(node: &mut ListNode, left: bool, run: &[&[u8]]) {
     match run {
         [] => {}
         [element] => push_into(node, left, element),
         _ if left => {
             let reversed: Vec<&[u8]> = run.iter().rev().copied().collect();
-            node.splice(0, 0, &reversed);
+            node.extend_front(&reversed);
         }
         _ => node.extend_back(run),
     }
@@ -471,7 +458,7 @@ fn fitting(fill: Fill, bytes: usize, count: usize, elements: &[&[u8]]) -> usize 
     taken
 }
 
-fn pop_from(node: &mut Listpack, left: bool) -> Option<Vec<u8>> {
+fn pop_from(node: &mut ListNode, left: bool) -> Option<Vec<u8>> {
     if left {
         node.pop_front()
     } else {
@@ -481,7 +468,7 @@ fn pop_from(node: &mut Listpack, left: bool) -> Option<Vec<u8>> {
 
 /// The node holding element `index` (< `len`) and its offset there,
 /// counting from whichever end of the list is nearer.
-fn locate_nearest(nodes: &[Listpack], len: usize, index: usize) -> (usize, usize) {
+fn locate_nearest(nodes: &[ListNode], len: usize, index: usize) -> (usize, usize) {
     debug_assert!(index < len, "{index} within {len}");
     if index < len / 2 {
         return locate_from_head(nodes, index);
@@ -498,7 +485,7 @@ fn locate_nearest(nodes: &[Listpack], len: usize, index: usize) -> (usize, usize
 
 /// The node where element `index` is or would be inserted, and its offset
 /// there; `index` equal to the length gives the end of the last node.
-fn locate_from_head(nodes: &[Listpack], index: usize) -> (usize, usize) {
+fn locate_from_head(nodes: &[ListNode], index: usize) -> (usize, usize) {
     let mut rest = index;
     for (position, node) in nodes.iter().enumerate() {
         if rest < node.len() {
@@ -511,10 +498,10 @@ fn locate_from_head(nodes: &[Listpack], index: usize) -> (usize, usize) {
     (last, nodes[last].len())
 }
 
-/// Inserts `element` at `index` (at most the length), splitting the node
-/// there when it is full.
-fn insert_in(nodes: &mut Vec<Listpack>, fill: Fill, index: usize, element: &[u8]) {
-    let (position, offset) = locate_from_head(nodes, index);
+/// Inserts `element` before element `index` (below the length `len`),
+/// splitting the node there when it is full.
+fn insert_in(nodes: &mut Vec<ListNode>, fill: Fill, len: usize, index: usize, element: &[u8]) {
+    let (position, offset) = locate_nearest(nodes, len, index);
     if fill.allows_insert(&nodes[position], element.len()) {
         nodes[position].insert(offset, element);
         return;
@@ -523,10 +510,18 @@ fn insert_in(nodes: &mut Vec<Listpack>, fill: Fill, index: usize, element: &[u8]
         nodes[position - 1].push_back(element);
         return;
     }
+    // Split: what comes before the element (maybe nothing), the element in
+    // a node of its own, what comes after (something: `offset` is below the
+    // node's length); then merge the new node with a neighbour if it fits.
     let node = &nodes[position];
-    let left = Listpack::from_entries(node.iter().take(offset));
-    let right = Listpack::from_entries(node.iter().skip(offset));
-    let middle = Listpack::from_entries([element]);
+    let middle = ListNode::from_entries([element]);
+    let right = ListNode::from_entries(node.iter().skip(offset));
+    if offset == 0 {
+        nodes.splice(position..=position, [middle, right]);
+        merge_at(nodes, fill, position);
+        return;
+    }
+    let left = ListNode::from_entries(node.iter().take(offset));
     nodes.splice(position..=position, [left, middle, right]);
     if !merge_at(nodes, fill, position) {
         merge_at(nodes, fill, position + 1);
@@ -535,24 +530,34 @@ fn insert_in(nodes: &mut Vec<Listpack>, fill: Fill, index: usize, element: &[u8]
 
 /// Replaces the element at `index` (below the length), moving it into a
 /// node of its own when it no longer fits where it was.
-fn set_in(nodes: &mut Vec<Listpack>, fill: Fill, index: usize, element: &[u8]) {
-    let (position, offset) = locate_from_head(nodes, index);
+fn set_in(nodes: &mut Vec<ListNode>, fill: Fill, len: usize, index: usize, element: &[u8]) {
+    let (position, offset) = locate_nearest(nodes, len, index);
     let node = &mut nodes[position];
     let old_len = node.get(offset).map_or(0, <[u8]>::len);
     let bytes = node.bytes_len() - entry_bytes(old_len) + entry_bytes(element.len());
     if fill.fits(bytes, node.len()) {
         node.replace(offset, element);
     } else {
+        // The node keeps at least one element: a node of one always fits.
         node.remove(offset);
-        insert_in(nodes, fill, index, element);
+        if index + 1 == len {
+            let last = nodes.len() - 1;
+            if fill.allows_insert(&nodes[last], element.len()) {
+                nodes[last].push_back(element);
+            } else {
+                nodes.push(ListNode::from_entries([element]));
+            }
+        } else {
+            insert_in(nodes, fill, len - 1, index, element);
+        }
     }
 }
 
 /// Removes `count` (at least one) elements from `start`: whole nodes go
 /// without being read, the nodes at either end of the range are cut, and
 /// merged when what is left of them fits in one.
-fn remove_range_in(nodes: &mut Vec<Listpack>, fill: Fill, start: usize, count: usize) {
-    let (first, offset) = locate_from_head(nodes, start);
+fn remove_range_in(nodes: &mut Vec<ListNode>, fill: Fill, len: usize, start: usize, count: usize) {
+    let (first, offset) = locate_nearest(nodes, len, start);
     // Elements to remove counted from the start of node `first`.
     let mut through = offset + count;
     let mut last = first;
@@ -567,6 +572,9 @@ fn remove_range_in(nodes: &mut Vec<Listpack>, fill: Fill, start: usize, count: u
         let first_len = nodes[first].len();
         nodes[first].remove_range(offset, first_len - offset);
         nodes.drain(first + 1..last);
+        if nodes[first + 1].is_empty() {
+            nodes.remove(first + 1);
+        }
     }
     // What is left of the cut nodes: `first` (maybe empty) and the next.
     if nodes[first].is_empty() {
@@ -578,7 +586,7 @@ fn remove_range_in(nodes: &mut Vec<Listpack>, fill: Fill, start: usize, count: u
 
 /// Removes matches of `element`, at most `limit`, the first ones from the
 /// head or (`from_tail`) the tail.
-fn remove_matching_in(nodes: &mut [Listpack], element: &[u8], limit: u64, from_tail: bool) -> u64 {
+fn remove_matching_in(nodes: &mut [ListNode], element: &[u8], limit: u64, from_tail: bool) -> u64 {
     let mut removed = 0;
     for position in 0..nodes.len() {
         if removed == limit {
@@ -596,8 +604,8 @@ fn remove_matching_in(nodes: &mut [Listpack], element: &[u8], limit: u64, from_t
 
 /// Removes up to `limit` elements equal to `element` from one node, the
 /// first ones from its head or (`from_tail`) its tail; returns how many.
-fn filter_node(node: &mut Listpack, element: &[u8], limit: u64, from_tail: bool) -> u64 {
-    if limit == 0 || node.find(element, 0, 1).is_none() {
+fn filter_node(node: &mut ListNode, element: &[u8], limit: u64, from_tail: bool) -> u64 {
+    if limit == 0 || !node.contains(element) {
         return 0;
     }
     let entries: Vec<&[u8]> = node.iter().collect();
@@ -619,26 +627,26 @@ fn filter_node(node: &mut Listpack, element: &[u8], limit: u64, from_tail: bool)
         .zip(&keep)
         .filter(|(_, keep)| **keep)
         .map(|(entry, _)| *entry);
-    let rebuilt = Listpack::from_entries(kept);
+    let rebuilt = ListNode::from_entries(kept);
     *node = rebuilt;
     removed
 }
 
 /// Merges node `position` with the next one if they fit in one node;
 /// returns whether it did.
-fn merge_at(nodes: &mut Vec<Listpack>, fill: Fill, position: usize) -> bool {
+fn merge_at(nodes: &mut Vec<ListNode>, fill: Fill, position: usize) -> bool {
     if position + 1 >= nodes.len() || !fill.allows_merge(&nodes[position], &nodes[position + 1]) {
         return false;
     }
     let right = nodes.remove(position + 1);
     let left = &nodes[position];
-    let merged = Listpack::from_entries(left.iter().chain(right.iter()));
+    let merged = ListNode::from_entries(left.iter().chain(right.iter()));
     nodes[position] = merged;
     true
 }
 
 /// Drops empty nodes and merges every run of neighbours that fits in one.
-fn merge_all(nodes: &mut Vec<Listpack>, fill: Fill) {
+fn merge_all(nodes: &mut Vec<ListNode>, fill: Fill) {
     nodes.retain(|node| !node.is_empty());
     let mut position = 0;
     while position + 1 < nodes.len() {
@@ -664,7 +672,7 @@ mod tests {
             Nodes::Many(quicklist) => {
                 assert!(quicklist.nodes.len() >= 2, "a quicklist has two nodes");
                 assert!(quicklist.nodes.iter().all(|node| !node.is_empty()));
-                let total: usize = quicklist.nodes.iter().map(Listpack::len).sum();
+                let total: usize = quicklist.nodes.iter().map(ListNode::len).sum();
                 assert_eq!(total, quicklist.len);
             }
         }
@@ -680,9 +688,9 @@ mod tests {
     }
 
     #[test]
-    fn header_size_matches_the_listpack() {
-        assert_eq!(Listpack::new().bytes_len(), NODE_HEADER_BYTES);
-        let node = Listpack::from_entries([&[1u8; 200][..], b"ab"]);
+    fn header_size_matches_the_node() {
+        assert_eq!(ListNode::new().bytes_len(), NODE_HEADER_BYTES);
+        let node = ListNode::from_entries([&[1u8; 200][..], b"ab"]);
         assert_eq!(
             node.bytes_len(),
             NODE_HEADER_BYTES + entry_bytes(200) + entry_bytes(2)
@@ -711,7 +719,7 @@ mod tests {
         for index in 0..10u8 {
             list.push(false, &[index]);
         }
-        let counts: Vec<usize> = list.node_slice().iter().map(Listpack::len).collect();
+        let counts: Vec<usize> = list.node_slice().iter().map(ListNode::len).collect();
         assert_eq!(counts, [3, 3, 3, 1]);
         for index in 0..10u8 {
             list.push(true, &[100 + index]);
