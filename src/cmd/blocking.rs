@@ -26,8 +26,9 @@ pub fn parse_timeout_ms(arg: &[u8], now_ms: u64) -> Result<u64, &'static [u8]> {
         return Err(NOT_FLOAT);
     }
     let millis = (seconds * 1000.0).trunc();
-    // x86's conversion gives i64::MIN for anything out of range.
-    if !(millis < 9.223_372_036_854_775_807e18) || millis < 0.0 {
+    // x86's conversion gives i64::MIN for anything out of range (NaN was
+    // refused above, so every value compares).
+    if millis >= (1u64 << 63) as f64 || millis < 0.0 {
         return Err(NEGATIVE);
     }
     let millis = millis as u64;
