@@ -84,7 +84,6 @@ impl Shard {
     }
 
     /// A pseudo-random index below `bound` (which must be positive).
-    #[allow(dead_code)] // for the collection families, as they gain commands
     pub fn random_below(&mut self, bound: usize) -> usize {
         assert!(bound > 0, "a range to draw from");
         (self.random_u64() % bound as u64) as usize

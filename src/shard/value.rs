@@ -7,7 +7,6 @@ use crate::types::zset::ZSetValue;
 
 /// A stored value. Collections are boxed so every value stays 24 bytes.
 #[derive(Debug, Clone, PartialEq)]
-#[allow(dead_code)] // until every collection family constructs its variant
 pub enum Value {
     /// A string, kept as an integer when it is the canonical text of one
     /// (Redis's `int` encoding).

@@ -5,7 +5,9 @@
 //! (LEB128) and its bytes. One allocation holds the whole collection and
 //! nothing is spare, which is what makes a million small hashes cheap; the
 //! price is O(n) access by position, fine under the conversion thresholds
-//! (`*-max-listpack-entries`, 128 to 512 entries).
+//! (`zset-max-listpack-entries`, 128 entries by default). Sorted sets use it;
+//! hashes and lists keep their own variants (prefix-compressed pairs, and
+//! entries readable from both ends).
 
 use std::fmt;
 
@@ -110,58 +112,12 @@ impl Listpack {
         u32::from_le_bytes(count) as usize
     }
 
-    /// Whether there are no entries.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Bytes of the buffer, for memory accounting.
-    pub fn bytes_len(&self) -> usize {
-        self.bytes.len()
-    }
-
-    fn set_len(&mut self, count: usize) {
-        assert!(
-            count <= ENTRIES_MAX,
-            "listpacks stay far below 2^32 entries"
-        );
-        self.bytes[..HEADER_BYTES].copy_from_slice(&(count as u32).to_le_bytes());
-    }
-
     /// The entries in order.
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             bytes: &self.bytes,
             offset: HEADER_BYTES,
         }
-    }
-
-    /// The entry at `index`, if any (O(n)).
-    pub fn get(&self, index: usize) -> Option<&[u8]> {
-        self.iter().nth(index)
-    }
-
-    /// The first entry.
-    pub fn first(&self) -> Option<&[u8]> {
-        self.iter().next()
-    }
-
-    /// The last entry.
-    pub fn last(&self) -> Option<&[u8]> {
-        self.iter().last()
-    }
-
-    /// The index of the first entry equal to `needle` among the entries at
-    /// `start`, `start + step`, ... (hash fields and sorted-set members sit
-    /// at even positions: `find(field, 0, 2)`).
-    pub fn find(&self, needle: &[u8], start: usize, step: usize) -> Option<usize> {
-        assert!(step > 0, "a step of zero would not advance");
-        self.iter()
-            .enumerate()
-            .skip(start)
-            .step_by(step)
-            .find(|(_, entry)| *entry == needle)
-            .map(|(index, _)| index)
     }
 
     /// Byte offset where entry `index` starts (`index == len()`: the end).
@@ -204,70 +160,9 @@ impl Listpack {
         *self = Listpack::from_parts(out, len - count + entries.len());
     }
 
-    /// Appends one entry.
-    pub fn push_back(&mut self, entry: &[u8]) {
-        let count = self.len() + 1;
-        let mut out = std::mem::take(&mut self.bytes).into_vec();
-        out.reserve_exact(prefix_len(entry.len()) + entry.len());
-        write_entry(&mut out, entry);
-        self.bytes = out.into_boxed_slice();
-        self.set_len(count);
-    }
-
-    /// Appends several entries at once (a field and its value).
-    pub fn extend_back(&mut self, entries: &[&[u8]]) {
-        let count = self.len() + entries.len();
-        let added: usize = entries
-            .iter()
-            .map(|entry| prefix_len(entry.len()) + entry.len())
-            .sum();
-        let mut out = std::mem::take(&mut self.bytes).into_vec();
-        out.reserve_exact(added);
-        entries
-            .iter()
-            .for_each(|entry| write_entry(&mut out, entry));
-        self.bytes = out.into_boxed_slice();
-        self.set_len(count);
-    }
-
-    /// Inserts one entry at the front.
-    pub fn push_front(&mut self, entry: &[u8]) {
-        self.splice(0, 0, &[entry]);
-    }
-
-    /// Inserts `entry` before entry `index` (`index == len()` appends).
-    pub fn insert(&mut self, index: usize, entry: &[u8]) {
-        self.splice(index, 0, &[entry]);
-    }
-
-    /// Replaces entry `index` by `entry`.
-    pub fn replace(&mut self, index: usize, entry: &[u8]) {
-        self.splice(index, 1, &[entry]);
-    }
-
     /// Removes `count` entries from `index`.
     pub fn remove_range(&mut self, index: usize, count: usize) {
         self.splice(index, count, &[]);
-    }
-
-    /// Removes entry `index`.
-    pub fn remove(&mut self, index: usize) {
-        self.splice(index, 1, &[]);
-    }
-
-    /// Removes and returns the first entry.
-    pub fn pop_front(&mut self) -> Option<Vec<u8>> {
-        let entry = self.first()?.to_vec();
-        self.remove(0);
-        Some(entry)
-    }
-
-    /// Removes and returns the last entry.
-    pub fn pop_back(&mut self) -> Option<Vec<u8>> {
-        let len = self.len();
-        let entry = self.last()?.to_vec();
-        self.remove(len - 1);
-        Some(entry)
     }
 }
 
@@ -302,54 +197,43 @@ mod tests {
     #[test]
     fn keeps_entries_in_order_through_every_edit() {
         let mut listpack = Listpack::new();
-        assert!(listpack.is_empty());
-        listpack.push_back(b"b");
-        listpack.push_front(b"a");
-        listpack.extend_back(&[b"c", b""]);
-        listpack.insert(2, b"bb");
+        assert_eq!(listpack.len(), 0);
+        listpack.splice(0, 0, &[b"b"]);
+        listpack.splice(0, 0, &[b"a"]);
+        listpack.splice(2, 0, &[b"c", b""]);
+        listpack.splice(2, 0, &[b"bb"]);
         assert_eq!(entries(&listpack), [&b"a"[..], b"b", b"bb", b"c", b""]);
-        listpack.replace(1, b"B");
-        listpack.remove(4);
-        assert_eq!(listpack.pop_front(), Some(b"a".to_vec()));
-        assert_eq!(listpack.pop_back(), Some(b"c".to_vec()));
-        assert_eq!(entries(&listpack), [&b"B"[..], b"bb"]);
-        assert_eq!(listpack.len(), 2);
-        listpack.remove_range(0, 2);
-        assert!(listpack.is_empty());
-        assert_eq!(listpack.pop_back(), None);
+        listpack.splice(1, 1, &[b"B"]);
+        listpack.remove_range(4, 1);
+        listpack.remove_range(0, 1);
+        assert_eq!(entries(&listpack), [&b"B"[..], b"bb", b"c"]);
+        assert_eq!(listpack.len(), 3);
+        listpack.remove_range(0, 3);
+        assert_eq!(listpack.len(), 0);
+        assert_eq!(listpack, Listpack::new());
     }
 
     #[test]
     fn long_entries_take_multi_byte_lengths() {
         let long = vec![7u8; 300];
         let listpack = Listpack::from_entries([&long[..], b"x", &[0u8; 128][..]]);
-        assert_eq!(listpack.get(0), Some(&long[..]));
-        assert_eq!(listpack.get(1), Some(&b"x"[..]));
-        assert_eq!(listpack.get(2).map(<[u8]>::len), Some(128));
-        assert_eq!(listpack.get(3), None);
+        let all = entries(&listpack);
+        assert_eq!(all[0], long);
+        assert_eq!(all[1], b"x");
+        assert_eq!(all[2].len(), 128);
+        assert_eq!(all.len(), 3);
         assert_eq!(
-            listpack.bytes_len(),
+            listpack.bytes.len(),
             HEADER_BYTES + 2 + 300 + 1 + 1 + 2 + 128
         );
     }
 
     #[test]
-    fn find_looks_only_at_the_stepped_positions() {
-        let listpack = Listpack::from_entries([&b"f1"[..], b"v1", b"v1", b"f1"]);
-        assert_eq!(listpack.find(b"f1", 0, 2), Some(0));
-        assert_eq!(listpack.find(b"v1", 0, 2), Some(2));
-        assert_eq!(listpack.find(b"f1", 1, 2), Some(3));
-        assert_eq!(listpack.find(b"zz", 0, 1), None);
-    }
-
-    #[test]
     fn buffer_is_exactly_sized() {
-        let mut listpack = Listpack::new();
-        for index in 0..100u32 {
-            listpack.push_back(index.to_string().as_bytes());
-        }
-        let expected: usize = (0..100u32).map(|i| 1 + i.to_string().len()).sum();
-        assert_eq!(listpack.bytes_len(), HEADER_BYTES + expected);
+        let numbers: Vec<String> = (0..100u32).map(|index| index.to_string()).collect();
+        let listpack = Listpack::from_entries(numbers.iter().map(String::as_bytes));
+        let expected: usize = numbers.iter().map(|number| 1 + number.len()).sum();
+        assert_eq!(listpack.bytes.len(), HEADER_BYTES + expected);
         assert_eq!(listpack.len(), 100);
     }
 }
