@@ -8,6 +8,7 @@ mod reactor;
 mod server;
 mod shard;
 mod slot;
+mod stopwatch;
 mod types;
 mod worker;
 

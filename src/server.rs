@@ -113,6 +113,7 @@ pub fn run(config: Config) -> Result<(), String> {
     let plan = placement(&config)?;
     let workers = plan.workers.len();
     let placement_text = plan.to_string();
+    crate::stopwatch::calibrate();
     for line in placement_text.lines() {
         eprintln!("shoal-server: {line}");
     }

@@ -245,12 +245,29 @@ impl ListValue {
             fresh.push(node);
             rest = &rest[taken..];
         }
+        let added = elements.len() - taken;
         let mut nodes = match std::mem::replace(&mut self.nodes, Nodes::One(ListNode::new())) {
+            Nodes::One(node) if node.is_empty() => Vec::new(),
             Nodes::One(node) => vec![node],
-            Nodes::Many(list) => list.nodes,
+            Nodes::Many(list) => {
+                let Quicklist { nodes, len } = *list;
+                // Every node here is non-empty and the count is known: no
+                // pass over all the nodes (from_vec) for each new one.
+                let mut nodes = nodes;
+                if left {
+                    // The first run is nearest the old head.
+                    nodes.splice(0..0, fresh.into_iter().rev());
+                } else {
+                    nodes.extend(fresh);
+                }
+                self.nodes = Nodes::Many(Box::new(Quicklist {
+                    nodes,
+                    len: len + added,
+                }));
+                return;
+            }
         };
         if left {
-            // The first run is nearest the old head.
             nodes.splice(0..0, fresh.into_iter().rev());
         } else {
             nodes.extend(fresh);

@@ -10,7 +10,7 @@ use super::Worker;
 use crate::cmd::args::is;
 use crate::cmd::{self, table, table::SubcommandSpec, CommandSpec, Exec, ShardCtx};
 use crate::slot::key_shard;
-use std::time::Instant;
+use crate::stopwatch::Stopwatch;
 
 use super::shared::bump;
 
@@ -212,7 +212,7 @@ impl Worker {
         {
             self.feed_monitors(slot, args);
         }
-        let started = Instant::now();
+        let started = Stopwatch::start();
         let keep_open = match spec.exec {
             Exec::Local(local) => self.run_local(slot, local, args),
             Exec::FanOut(kind) => {
@@ -224,7 +224,7 @@ impl Worker {
                 true
             }
         };
-        let elapsed_us = started.elapsed().as_micros() as u64;
+        let elapsed_us = started.elapsed_us();
         let stats = &self.shared.stats[self.id];
         let index = table::index_of(spec);
         bump(&stats.commands, 1);
@@ -386,7 +386,7 @@ impl Worker {
         args: &[&[u8]],
     ) -> (Vec<u8>, bool) {
         let mut out = ReplyEncoder::new(resp);
-        let started = Instant::now();
+        let started = Stopwatch::start();
         self.refresh_shard_settings();
         let spec = cmd::lookup(args[0]);
         let mut blocked = false;
@@ -402,7 +402,7 @@ impl Worker {
             blocked = ctx.blocked;
         }
         if let Some(spec) = spec {
-            let elapsed_us = started.elapsed().as_micros() as u64;
+            let elapsed_us = started.elapsed_us();
             bump(
                 &self.shared.stats[self.id].usec[table::index_of(spec)],
                 elapsed_us,
