@@ -79,10 +79,9 @@ impl Stopwatch {
     #[inline]
     pub fn elapsed_us(&self) -> u64 {
         let per_us = TICKS_PER_US.load(Ordering::Relaxed);
-        if per_us > 0 {
-            counter().saturating_sub(self.start) / per_us
-        } else {
-            instant_ticks().saturating_sub(self.start) / 1000
+        match counter().saturating_sub(self.start).checked_div(per_us) {
+            Some(elapsed_us) => elapsed_us,
+            None => instant_ticks().saturating_sub(self.start) / 1000,
         }
     }
 }
