@@ -54,8 +54,8 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd!("zcard", 2, READ_FAST, 1, 1, 1, CAT_READ_FAST, S(zcard), "sorted-set", "Get the number of members in a sorted set"),
     cmd!("zscore", 3, READ_FAST, 1, 1, 1, CAT_READ_FAST, S(zscore), "sorted-set", "Get the score associated with the given member in a sorted set"),
     cmd!("zmscore", -3, READ_FAST, 1, 1, 1, CAT_READ_FAST, S(zmscore), "sorted-set", "Get the score associated with the given members in a sorted set"),
-    cmd!("zrank", 3, READ_FAST, 1, 1, 1, CAT_READ_FAST, S(zrank), "sorted-set", "Determine the index of a member in a sorted set"),
-    cmd!("zrevrank", 3, READ_FAST, 1, 1, 1, CAT_READ_FAST, S(zrevrank), "sorted-set", "Determine the index of a member in a sorted set, with scores ordered from high to low"),
+    cmd!("zrank", -3, READ_FAST, 1, 1, 1, CAT_READ_FAST, S(zrank), "sorted-set", "Determine the index of a member in a sorted set"),
+    cmd!("zrevrank", -3, READ_FAST, 1, 1, 1, CAT_READ_FAST, S(zrevrank), "sorted-set", "Determine the index of a member in a sorted set, with scores ordered from high to low"),
     cmd!("zcount", 4, READ_FAST, 1, 1, 1, CAT_READ_FAST, S(zcount), "sorted-set", "Count the members in a sorted set with scores within the given values"),
     cmd!("zlexcount", 4, READ_FAST, 1, 1, 1, CAT_READ_FAST, S(zlexcount), "sorted-set", "Count the number of members in a sorted set between a given lexicographical range"),
     cmd!("zrange", -4, READ, 1, 1, 1, CAT_READ, S(zrange), "sorted-set", "Return a range of members in a sorted set"),
@@ -410,15 +410,36 @@ pub fn zrevrank(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
     rank_generic(ctx, args, true);
 }
 
-/// ZRANK and ZREVRANK (Redis 7.0 has no WITHSCORE option).
+/// ZRANK and ZREVRANK, with Redis 7.2's WITHSCORE (`[rank, score]`, a
+/// null array when absent), which 7.0 lacks: the one place Shoal answers
+/// as the newer Redis does.
 fn rank_generic(ctx: &mut ShardCtx<'_>, args: &[&[u8]], reverse: bool) {
-    let rank = read_zset!(ctx, args[1]).and_then(|zset| {
+    if args.len() > 4 {
+        let name = if reverse { "zrevrank" } else { "zrank" };
+        return ctx
+            .out
+            .error(format!("ERR wrong number of arguments for '{name}' command").as_bytes());
+    }
+    let with_score = match args.get(3) {
+        None => false,
+        Some(option) if is(option, "WITHSCORE") => true,
+        Some(_) => return ctx.out.error(errors::SYNTAX),
+    };
+    let found = read_zset!(ctx, args[1]).and_then(|zset| {
         let rank = zset.rank(args[2])?;
-        Some(if reverse { zset.len() - 1 - rank } else { rank })
+        let score = zset.score(args[2])?;
+        Some((if reverse { zset.len() - 1 - rank } else { rank }, score))
     });
-    match rank {
-        Some(rank) => ctx.out.integer(rank as i64),
-        None => ctx.out.null(),
+    let out = &mut *ctx.out;
+    match (found, with_score) {
+        (Some((rank, score)), true) => {
+            out.array(2);
+            out.integer(rank as i64);
+            out.double(score);
+        }
+        (Some((rank, _)), false) => out.integer(rank as i64),
+        (None, true) => out.null_array(),
+        (None, false) => out.null(),
     }
 }
 
