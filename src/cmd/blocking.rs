@@ -4,7 +4,6 @@
 //! layer (`worker/blocking.rs`) then keeps the client waiting and runs the
 //! handler again when a waited key receives a value.
 
-use super::args::is;
 use super::table::{cmd, CommandSpec, Exec};
 use super::{keys_after_numkeys, lists, zsets, ShardCtx};
 
@@ -112,20 +111,10 @@ fn bpop_generic(ctx: &mut ShardCtx<'_>, args: &[&[u8]], left: bool) {
     }
 }
 
-/// `LEFT` (true) or `RIGHT`, or None.
-fn side(arg: &[u8]) -> Option<bool> {
-    if is(arg, "LEFT") {
-        Some(true)
-    } else if is(arg, "RIGHT") {
-        Some(false)
-    } else {
-        None
-    }
-}
-
 /// `BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout`
 pub fn blmove(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
-    let (Some(from_left), Some(to_left)) = (side(args[3]), side(args[4])) else {
+    let (Some(from_left), Some(to_left)) = (lists::parse_side(args[3]), lists::parse_side(args[4]))
+    else {
         return ctx.out.error(super::errors::SYNTAX);
     };
     bmove_generic(ctx, args[1], args[2], from_left, to_left, args[5]);

@@ -4,6 +4,7 @@ use shoal_protocol::RespVersion;
 
 use super::args::{int_arg, is};
 use super::ctx::{errors, ShardCtx};
+use super::scan;
 use super::strings::long_double::{self, Extended, LongDouble};
 use super::table::{cmd, CommandSpec, Exec};
 use crate::glob::glob_match;
@@ -57,15 +58,11 @@ const NOT_FLOAT_VALUE: &[u8] = b"ERR hash value is not a float";
 const NAN_OR_INFINITE_INCREMENT: &[u8] = b"ERR value is NaN or Infinity";
 /// HINCRBYFLOAT to an infinite sum.
 const NAN_OR_INFINITE_SUM: &[u8] = b"ERR increment would produce NaN or Infinity";
-/// A SCAN cursor that is not an unsigned number.
-const INVALID_CURSOR: &[u8] = b"ERR invalid cursor";
 /// HRANDFIELD's count must have a negation (Redis takes `-LONG_MAX..=LONG_MAX`).
 const COUNT_OUT_OF_RANGE: &[u8] =
     b"ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 /// HRANDFIELD WITHVALUES's count must leave room for twice as many replies.
 const OUT_OF_RANGE: &[u8] = b"ERR value is out of range";
-/// SCAN's default COUNT.
-const SCAN_COUNT_DEFAULT: usize = 10;
 
 /// What a lookup for a hash found.
 enum Found<'a> {
@@ -153,31 +150,6 @@ impl Draw {
         mixed ^= mixed >> 31;
         (mixed % bound as u64) as usize
     }
-}
-
-/// Parses a SCAN cursor as Redis's `parseScanCursorOrReply` does with
-/// `strtoul`: an optional sign (a negative value wraps), decimal digits,
-/// nothing else, no overflow; empty means 0.
-fn parse_cursor(text: &[u8]) -> Option<u64> {
-    let (negative, digits) = match text.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, text),
-    };
-    if !digits.iter().all(u8::is_ascii_digit) || (digits.is_empty() && !text.is_empty()) {
-        return None;
-    }
-    let mut value: u64 = 0;
-    for &digit in digits {
-        value = value
-            .checked_mul(10)?
-            .checked_add(u64::from(digit - b'0'))?;
-    }
-    Some(if negative {
-        value.wrapping_neg()
-    } else {
-        value
-    })
 }
 
 /* ---------------------------------------------------------------------------
@@ -412,45 +384,11 @@ pub fn hgetall(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
     getall_generic(ctx, args[1], true, true);
 }
 
-/// HSCAN's options.
-struct ScanOptions<'a> {
-    count: usize,
-    /// `MATCH`, unless it is `*`.
-    pattern: Option<&'a [u8]>,
-}
-
-/// Parses HSCAN's options after the cursor as Redis's `scanGenericCommand`
-/// does (no TYPE: that is SCAN's alone).
-fn parse_scan_options<'a>(options: &[&'a [u8]]) -> Result<ScanOptions<'a>, &'static [u8]> {
-    let mut parsed = ScanOptions {
-        count: SCAN_COUNT_DEFAULT,
-        pattern: None,
-    };
-    let mut index = 0;
-    while index < options.len() {
-        let has_value = index + 1 < options.len();
-        if is(options[index], "COUNT") && has_value {
-            let count = int_arg(options[index + 1])?;
-            if count < 1 {
-                return Err(errors::SYNTAX);
-            }
-            parsed.count = usize::try_from(count).unwrap_or(usize::MAX);
-        } else if is(options[index], "MATCH") && has_value {
-            let pattern = options[index + 1];
-            parsed.pattern = (pattern != b"*").then_some(pattern);
-        } else {
-            return Err(errors::SYNTAX);
-        }
-        index += 2;
-    }
-    Ok(parsed)
-}
-
 /// `HSCAN key cursor [MATCH pattern] [COUNT count]`: a small hash returns
 /// every pair and cursor 0 at once, as in Redis.
 pub fn hscan(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
-    let Some(cursor) = parse_cursor(args[2]) else {
-        return ctx.out.error(INVALID_CURSOR);
+    let Some(cursor) = scan::parse_cursor(args[2]) else {
+        return ctx.out.error(scan::INVALID_CURSOR);
     };
     let out = &mut *ctx.out;
     let hash = match lookup_in(ctx.shard, ctx.db, ctx.now_ms, args[1], Access::Read) {
@@ -462,7 +400,7 @@ pub fn hscan(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
         }
         Found::Hash(hash) => hash,
     };
-    let options = match parse_scan_options(&args[3..]) {
+    let options = match scan::parse_options(&args[3..], |_, _| false) {
         Ok(options) => options,
         Err(error) => return out.error(error),
     };
@@ -659,18 +597,6 @@ fn distinct_indexes(draw: &mut Draw, size: usize, count: usize) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursors_parse_as_strtoul() {
-        assert_eq!(parse_cursor(b"0"), Some(0));
-        assert_eq!(parse_cursor(b""), Some(0));
-        assert_eq!(parse_cursor(b"+7"), Some(7));
-        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b" 1"), None);
-        assert_eq!(parse_cursor(b"1x"), None);
-        assert_eq!(parse_cursor(b"-"), None);
-        assert_eq!(parse_cursor(b"18446744073709551616"), None);
-    }
 
     #[test]
     fn distinct_indexes_are_distinct_and_in_range() {

@@ -2,6 +2,7 @@
 
 use super::args::{int_arg, is};
 use super::ctx::{errors, ShardCtx};
+use super::scan;
 use crate::glob::glob_match;
 use crate::shard::access::idle_seconds;
 use crate::shard::{AccessPolicy, Lookup, Shard, StrValue, Value};
@@ -452,33 +453,22 @@ pub struct ScanOptions {
 
 /// Parses SCAN's options after the cursor; `Err` is the error reply.
 pub fn parse_scan_options(args: &[&[u8]]) -> Result<ScanOptions, Vec<u8>> {
-    let mut options = ScanOptions {
-        count: 10,
-        ..ScanOptions::default()
-    };
-    let mut index = 0;
-    while index < args.len() {
-        let more = index + 1 < args.len();
-        if is(args[index], "COUNT") && more {
-            let count = int_arg(args[index + 1]).map_err(<[u8]>::to_vec)?;
-            if count < 1 {
-                return Err(errors::SYNTAX.to_vec());
-            }
-            options.count = count as usize;
-        } else if is(args[index], "MATCH") && more {
-            let pattern = args[index + 1];
-            options.pattern = (pattern != b"*").then(|| pattern.to_vec());
-        } else if is(args[index], "TYPE") && more {
-            // Redis 7.0 takes any name here: one that names no type matches
-            // no key (the "unknown type name" error is planned for Redis 8).
-            let name = String::from_utf8_lossy(args[index + 1]).to_ascii_lowercase();
-            options.type_name = Some(name);
-        } else {
-            return Err(errors::SYNTAX.to_vec());
+    let mut type_name = None;
+    let parsed = scan::parse_options(args, |option, value| {
+        // Redis 7.0 takes any name here: one that names no type matches no
+        // key (the "unknown type name" error is planned for Redis 8).
+        let is_type = is(option, "TYPE");
+        if is_type {
+            type_name = Some(String::from_utf8_lossy(value).to_ascii_lowercase());
         }
-        index += 2;
-    }
-    Ok(options)
+        is_type
+    })
+    .map_err(<[u8]>::to_vec)?;
+    Ok(ScanOptions {
+        count: parsed.count,
+        pattern: parsed.pattern.map(<[u8]>::to_vec),
+        type_name,
+    })
 }
 
 /// One SCAN step over database `db` of this shard, from `position` (0 =

@@ -158,7 +158,7 @@ fn pop_range_reply(out: &mut ReplyEncoder, list: &mut ListValue, left: bool, cou
 }
 
 /// `LEFT` or `RIGHT`: whether it is the head.
-fn parse_side(arg: &[u8]) -> Option<bool> {
+pub fn parse_side(arg: &[u8]) -> Option<bool> {
     if is(arg, "LEFT") {
         Some(true)
     } else if is(arg, "RIGHT") {

@@ -11,6 +11,7 @@ pub mod docs;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
+pub mod scan;
 pub mod sets;
 pub mod strings;
 pub mod table;

@@ -6,6 +6,7 @@ use shoal_protocol::ReplyEncoder;
 use super::args::{int_arg, is};
 use super::ctx::{errors, ShardCtx};
 use super::keys_after_numkeys;
+use super::scan;
 use super::table::{cmd, CommandSpec, Exec::Shard as S};
 use crate::glob::glob_match;
 use crate::shard::{Lookup, Shard, Value};
@@ -719,72 +720,13 @@ pub fn sdiffstore(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
  * SSCAN
  * ------------------------------------------------------------------------- */
 
-/// SSCAN's default COUNT.
-const SCAN_COUNT_DEFAULT: usize = 10;
-
-/// Parses a cursor as Redis's `strtoul` does: an optional sign (a negative
-/// value wraps), decimal digits, nothing else; empty means 0.
-fn parse_cursor(text: &[u8]) -> Option<u64> {
-    let (negative, digits) = match text.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, text),
-    };
-    if !digits.iter().all(u8::is_ascii_digit) || (digits.is_empty() && !text.is_empty()) {
-        return None;
-    }
-    let mut value: u64 = 0;
-    for &digit in digits {
-        value = value
-            .checked_mul(10)?
-            .checked_add(u64::from(digit - b'0'))?;
-    }
-    Some(if negative {
-        value.wrapping_neg()
-    } else {
-        value
-    })
-}
-
-/// SSCAN's options.
-struct ScanOptions<'a> {
-    count: usize,
-    /// `None` when there is none or it is `*`, which matches everything.
-    pattern: Option<&'a [u8]>,
-}
-
-fn parse_scan_options<'a>(args: &[&'a [u8]]) -> Result<ScanOptions<'a>, &'static [u8]> {
-    let mut options = ScanOptions {
-        count: SCAN_COUNT_DEFAULT,
-        pattern: None,
-    };
-    let mut index = 0;
-    while index < args.len() {
-        let more = index + 1 < args.len();
-        if is(args[index], "COUNT") && more {
-            let count = int_arg(args[index + 1])?;
-            if count < 1 {
-                return Err(errors::SYNTAX);
-            }
-            options.count = usize::try_from(count).unwrap_or(usize::MAX);
-        } else if is(args[index], "MATCH") && more {
-            let pattern = args[index + 1];
-            options.pattern = (pattern != b"*").then_some(pattern);
-        } else {
-            return Err(errors::SYNTAX);
-        }
-        index += 2;
-    }
-    Ok(options)
-}
-
 /// `SSCAN key cursor [MATCH pattern] [COUNT count]`: an intset comes whole
 /// in one call, as in Redis; a hash table is walked by position downwards
 /// (the cursor is the next position, 0 when done), so every member present
 /// for the whole scan comes at least once.
 pub fn sscan(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
-    let Some(cursor) = parse_cursor(args[2]) else {
-        return ctx.out.error(b"ERR invalid cursor");
+    let Some(cursor) = scan::parse_cursor(args[2]) else {
+        return ctx.out.error(scan::INVALID_CURSOR);
     };
     let set = match set_of(ctx.shard, ctx.db, ctx.now_ms, args[1], Lookup::Read) {
         Err(WrongType) => return ctx.out.error(errors::WRONGTYPE),
@@ -795,7 +737,7 @@ pub fn sscan(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
         }
         Ok(Some(set)) => &*set,
     };
-    let options = match parse_scan_options(&args[3..]) {
+    let options = match scan::parse_options(&args[3..], |_, _| false) {
         Ok(options) => options,
         Err(error) => return ctx.out.error(error),
     };
@@ -832,31 +774,6 @@ pub fn sscan(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursors_parse_as_strtoul_does() {
-        assert_eq!(parse_cursor(b""), Some(0));
-        assert_eq!(parse_cursor(b"0"), Some(0));
-        assert_eq!(parse_cursor(b"+5"), Some(5));
-        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
-        for bad in [
-            &b"18446744073709551616"[..],
-            b" 1",
-            b"1 ",
-            b"0x1",
-            b"-",
-            b"+",
-            b"a",
-        ] {
-            assert_eq!(
-                parse_cursor(bad),
-                None,
-                "{:?}",
-                String::from_utf8_lossy(bad)
-            );
-        }
-    }
 
     #[test]
     fn distinct_positions_are_distinct_and_in_range() {

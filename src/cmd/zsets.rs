@@ -14,6 +14,7 @@ use smallvec::SmallVec;
 
 use super::args::{int_arg, is};
 use super::ctx::{errors, ShardCtx};
+use super::scan;
 use super::table::{cmd, CommandSpec, Exec};
 use super::{destination_and_keys_after_numkeys, keys_after_numkeys};
 use crate::glob::glob_match;
@@ -102,7 +103,6 @@ mod reply {
     pub const COUNT: &[u8] = b"ERR count should be greater than 0";
     pub const WEIGHT: &[u8] = b"ERR weight value is not a float";
     pub const LIMIT_NEGATIVE: &[u8] = b"ERR LIMIT can't be negative";
-    pub const CURSOR: &[u8] = b"ERR invalid cursor";
 }
 
 /* ---------------------------------------------------------------------------
@@ -1501,63 +1501,10 @@ pub fn zintercard(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
  * ZSCAN
  * ------------------------------------------------------------------------- */
 
-/// The elements a ZSCAN step returns by default.
-const SCAN_COUNT_DEFAULT: usize = 10;
-
-/// A SCAN cursor as Redis's `parseScanCursorOrReply` reads it (`strtoul`:
-/// an optional sign, digits, nothing after; a negative cursor wraps).
-fn parse_cursor(text: &[u8]) -> Option<u64> {
-    let (negative, digits) = match text.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, text),
-    };
-    if !digits.iter().all(u8::is_ascii_digit) || (digits.is_empty() && !text.is_empty()) {
-        return None;
-    }
-    let mut value: u64 = 0;
-    for &digit in digits {
-        value = value
-            .checked_mul(10)?
-            .checked_add(u64::from(digit - b'0'))?;
-    }
-    Some(if negative {
-        value.wrapping_neg()
-    } else {
-        value
-    })
-}
-
-/// ZSCAN's COUNT and MATCH (no TYPE: that is SCAN's alone).
-fn parse_zscan_options<'a>(
-    options: &[&'a [u8]],
-) -> Result<(usize, Option<&'a [u8]>), &'static [u8]> {
-    let mut count = SCAN_COUNT_DEFAULT;
-    let mut pattern = None;
-    let mut at = 0;
-    while at < options.len() {
-        let more = at + 1 < options.len();
-        if is(options[at], "COUNT") && more {
-            let value = int_arg(options[at + 1])?;
-            if value < 1 {
-                return Err(errors::SYNTAX);
-            }
-            count = value as usize;
-        } else if is(options[at], "MATCH") && more {
-            let text = options[at + 1];
-            pattern = (text != b"*").then_some(text);
-        } else {
-            return Err(errors::SYNTAX);
-        }
-        at += 2;
-    }
-    Ok((count, pattern))
-}
-
 /// `ZSCAN key cursor [MATCH pattern] [COUNT count]`
 pub fn zscan(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
-    let Some(cursor) = parse_cursor(args[2]) else {
-        return ctx.out.error(reply::CURSOR);
+    let Some(cursor) = scan::parse_cursor(args[2]) else {
+        return ctx.out.error(scan::INVALID_CURSOR);
     };
     let Some(zset) = read_zset!(ctx, args[1]) else {
         let out = &mut *ctx.out;
@@ -1565,8 +1512,8 @@ pub fn zscan(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
         out.bulk(b"0");
         return out.array(0);
     };
-    let (count, pattern) = match parse_zscan_options(&args[3..]) {
-        Ok(options) => options,
+    let (count, pattern) = match scan::parse_options(&args[3..], |_, _| false) {
+        Ok(options) => (options.count, options.pattern),
         Err(message) => return ctx.out.error(message),
     };
     let mut elements: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();

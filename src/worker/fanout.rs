@@ -14,30 +14,6 @@ use crate::cmd::FanOut;
 const SCAN_SHARD_BITS: u32 = 10;
 const _: () = assert!(1 << SCAN_SHARD_BITS >= shoal_actors::MAX_WORKERS);
 
-/// Parses a SCAN cursor as Redis's `strtoul` does: optional sign (a
-/// negative value wraps), decimal digits, nothing else; empty means 0.
-fn parse_cursor(text: &[u8]) -> Option<u64> {
-    let (negative, digits) = match text.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, text),
-    };
-    if !digits.iter().all(u8::is_ascii_digit) || (digits.is_empty() && !text.is_empty()) {
-        return None;
-    }
-    let mut value: u64 = 0;
-    for &digit in digits {
-        value = value
-            .checked_mul(10)?
-            .checked_add(u64::from(digit - b'0'))?;
-    }
-    Some(if negative {
-        value.wrapping_neg()
-    } else {
-        value
-    })
-}
-
 /// What a fan-out is gathering.
 #[derive(Debug)]
 pub enum Gather {
@@ -138,8 +114,8 @@ impl Worker {
                 )
             }
             FanOut::Scan => {
-                let Some(cursor) = parse_cursor(args[1]) else {
-                    client.reply_now(|out| out.error(b"ERR invalid cursor"));
+                let Some(cursor) = crate::cmd::scan::parse_cursor(args[1]) else {
+                    client.reply_now(|out| out.error(crate::cmd::scan::INVALID_CURSOR));
                     return;
                 };
                 let options = match parse_scan_options(&args[2..]) {
