@@ -510,6 +510,18 @@ pub enum KeyPlacement {
 
 /// Where the keys of a shard command live.
 pub fn key_placement(spec: &CommandSpec, args: &[&[u8]], workers: usize) -> KeyPlacement {
+    // The common cases without collecting positions: one shard holds every
+    // key, or the command names exactly one key.
+    if workers == 1 {
+        return KeyPlacement::One(0);
+    }
+    let single_key = spec.first_key > 0
+        && spec.first_key == spec.last_key
+        && spec.find_keys.is_none()
+        && spec.subcommands.is_empty();
+    if let Some(key) = args.get(spec.first_key as usize).filter(|_| single_key) {
+        return KeyPlacement::One(key_shard(key, workers));
+    }
     let mut placement = KeyPlacement::Keyless;
     for &position in &command_key_positions(spec, args) {
         let shard = key_shard(args[position], workers);
