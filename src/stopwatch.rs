@@ -11,8 +11,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// Counter ticks per microsecond; 0 until calibrated (then `Instant` is used).
-static TICKS_PER_US: AtomicU64 = AtomicU64::new(0);
+/// Microseconds per counter tick in 32.32 fixed point, so that converting
+/// is a multiplication, not a division; 0 until calibrated (then `Instant`
+/// is used).
+static US_PER_TICK_FIXED: AtomicU64 = AtomicU64::new(0);
+/// Fractional bits of `US_PER_TICK_FIXED`.
+const FIXED_BITS: u32 = 32;
 /// How long calibration watches the counter against the system clock.
 const CALIBRATION: Duration = Duration::from_millis(20);
 
@@ -57,9 +61,11 @@ pub fn calibrate() {
     let (wall_start, ticks_start) = (Instant::now(), counter());
     std::thread::sleep(CALIBRATION);
     let (elapsed, ticks) = (wall_start.elapsed(), counter().wrapping_sub(ticks_start));
-    let per_us = ticks / (elapsed.as_micros().max(1) as u64);
-    if per_us > 0 {
-        TICKS_PER_US.store(per_us, Ordering::Relaxed);
+    let micros = elapsed.as_micros().max(1) as u64;
+    // (micros << 32) / ticks, in u128 so nothing overflows.
+    let fixed = ((u128::from(micros) << FIXED_BITS) / u128::from(ticks.max(1))) as u64;
+    if fixed > 0 {
+        US_PER_TICK_FIXED.store(fixed, Ordering::Relaxed);
     }
 }
 
@@ -67,7 +73,7 @@ impl Stopwatch {
     /// Starts measuring now.
     #[inline]
     pub fn start() -> Stopwatch {
-        let start = if TICKS_PER_US.load(Ordering::Relaxed) > 0 {
+        let start = if US_PER_TICK_FIXED.load(Ordering::Relaxed) > 0 {
             counter()
         } else {
             instant_ticks()
@@ -78,10 +84,12 @@ impl Stopwatch {
     /// Whole microseconds since `start`.
     #[inline]
     pub fn elapsed_us(&self) -> u64 {
-        let per_us = TICKS_PER_US.load(Ordering::Relaxed);
-        match counter().saturating_sub(self.start).checked_div(per_us) {
-            Some(elapsed_us) => elapsed_us,
-            None => instant_ticks().saturating_sub(self.start) / 1000,
+        let fixed = US_PER_TICK_FIXED.load(Ordering::Relaxed);
+        if fixed > 0 {
+            let ticks = counter().saturating_sub(self.start);
+            ((u128::from(ticks) * u128::from(fixed)) >> FIXED_BITS) as u64
+        } else {
+            instant_ticks().saturating_sub(self.start) / 1000
         }
     }
 }
