@@ -117,7 +117,7 @@ fn edit_or_create<R>(
             let mut hash = HashValue::default();
             let result = edit(&mut hash, limits)?;
             if !hash.is_empty() {
-                ctx.set(key, Value::Hash(Box::new(hash)), false);
+                ctx.set(key, Value::Hash(hash), false);
             }
             Ok(result)
         }

@@ -5,14 +5,15 @@ use crate::types::list::ListValue;
 use crate::types::set::SetValue;
 use crate::types::zset::ZSetValue;
 
-/// A stored value. Collections are boxed so every value stays 24 bytes.
+/// A stored value, 24 bytes: collections larger than 16 bytes are boxed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// A string, kept as an integer when it is the canonical text of one
     /// (Redis's `int` encoding).
     Str(StrValue),
-    /// A hash.
-    Hash(Box<HashValue>),
+    /// A hash, unboxed: its 16 bytes fit beside the string variant's tag,
+    /// so a small hash costs one allocation (its listpack), not two.
+    Hash(HashValue),
     /// A list.
     List(Box<ListValue>),
     /// A set.
