@@ -113,10 +113,10 @@ fn expire_generic(
     }
     when += base;
     let key = args[1];
-    let Some(entry) = ctx.entry(key) else {
+    if ctx.entry(key).is_none() {
         return ctx.out.integer(0);
-    };
-    let current = entry.expire_at_ms;
+    }
+    let current = ctx.shard.db_ref(ctx.db).expire_of(key);
     let has_ttl = current != 0;
     let refused = (condition.nx && has_ttl)
         || (condition.xx && !has_ttl)
@@ -157,13 +157,13 @@ pub fn pexpireat(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
 /// The shared body of TTL, PTTL, EXPIRETIME, PEXPIRETIME.
 fn ttl_generic(ctx: &mut ShardCtx<'_>, key: &[u8], millis: bool, absolute: bool) {
     let now_ms = ctx.now_ms as i64;
-    let Some(entry) = ctx.lookup(key, Lookup::Peek) else {
+    if ctx.lookup(key, Lookup::Peek).is_none() {
         return ctx.out.integer(-2);
-    };
-    if entry.expire_at_ms == 0 {
+    }
+    let at = ctx.shard.db_ref(ctx.db).expire_of(key) as i64;
+    if at == 0 {
         return ctx.out.integer(-1);
     }
-    let at = entry.expire_at_ms as i64;
     let ttl = if absolute { at } else { (at - now_ms).max(0) };
     ctx.out
         .integer(if millis { ttl } else { (ttl + 500) / 1000 });
@@ -191,9 +191,7 @@ pub fn pexpiretime(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
 
 /// `PERSIST key`
 pub fn persist(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
-    let had_ttl = ctx
-        .entry(args[1])
-        .is_some_and(|entry| entry.expire_at_ms != 0);
+    let had_ttl = ctx.entry(args[1]).is_some() && ctx.shard.db_ref(ctx.db).expire_of(args[1]) != 0;
     if had_ttl {
         let db = ctx.db;
         ctx.shard.db(db).set_expire(args[1], 0);
@@ -217,12 +215,12 @@ fn rename_generic(ctx: &mut ShardCtx<'_>, args: &[&[u8]], nx: bool) {
         return ctx.out.integer(0);
     }
     let db = ctx.db;
-    let entry = ctx
+    let record = ctx
         .shard
         .db(db)
         .remove(from)
         .expect("checked to exist above");
-    ctx.shard.db(db).insert_entry(to, entry);
+    ctx.shard.db(db).insert_record(to, record);
     if nx {
         ctx.out.integer(1);
     } else {
@@ -300,7 +298,10 @@ pub fn copy(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
             .out
             .error(b"ERR source and destination objects are the same");
     }
-    let Some(entry) = ctx.lookup(from, Lookup::Read).map(|entry| entry.clone()) else {
+    if ctx.lookup(from, Lookup::Read).is_none() {
+        return ctx.out.integer(0);
+    }
+    let Some(record) = ctx.shard.db_ref(ctx.db).record(from, ctx.now_ms) else {
         return ctx.out.integer(0);
     };
     let now_ms = ctx.now_ms;
@@ -308,7 +309,7 @@ pub fn copy(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
     if exists && !replace {
         return ctx.out.integer(0);
     }
-    ctx.shard.db(target).insert_entry(to, entry);
+    ctx.shard.db(target).insert_record(to, record);
     ctx.out.integer(1);
 }
 
@@ -332,8 +333,8 @@ pub fn move_key(ctx: &mut ShardCtx<'_>, args: &[&[u8]]) {
     }
     let source = ctx.db;
     let (from, to) = ctx.shard.two_dbs(source, target);
-    let entry = from.remove(key).expect("checked to exist above");
-    to.insert_entry(key, entry);
+    let record = from.remove(key).expect("checked to exist above");
+    to.insert_record(key, record);
     ctx.out.integer(1);
 }
 
@@ -434,9 +435,7 @@ pub fn randomkey_part(shard: &Shard, db: usize, now_ms: u64, seed: u64) -> Optio
     (0..100.min(len.max(1)) as u64).find_map(|attempt| {
         let index = (seed.wrapping_add(attempt.wrapping_mul(0x9e37_79b9_7f4a_7c15))
             % len.max(1) as u64) as usize;
-        db.key_at(index)
-            .filter(|(_, entry)| entry.expire_at_ms == 0 || entry.expire_at_ms > now_ms)
-            .map(|(key, _)| key.to_vec())
+        db.live_key_at(index, now_ms).map(|key| key.to_vec())
     })
 }
 

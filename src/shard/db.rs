@@ -1,7 +1,7 @@
 //! One logical database of one shard: keys, values and their expiry.
 
 use ahash::RandomState;
-use indexmap::{IndexMap, IndexSet};
+use indexmap::IndexMap;
 
 use super::access::{AccessPolicy, Lookup, Tracking};
 use super::value::Value;
@@ -9,16 +9,27 @@ use super::value::Value;
 /// A key as stored.
 pub type Key = Box<[u8]>;
 
-/// What is stored under a key.
+/// What is stored under a key: 32 bytes, the expiry time kept apart (as
+/// Redis keeps its `expires` dict), since most keys have none.
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// The value.
     pub value: Value,
-    /// Unix time in milliseconds at which the key expires; 0 for never.
-    pub expire_at_ms: u64,
     /// The access clock: seconds of the last access under LRU, the
     /// frequency counter under LFU (see [`AccessPolicy`]).
     pub access_clock: u32,
+    /// Whether the key has an expiry time (in the database's volatile map).
+    volatile: bool,
+}
+
+/// An entry with its expiry time, as it travels between databases and
+/// shards (RENAME, COPY, MOVE, multi-shard commands).
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// The entry.
+    pub entry: Entry,
+    /// Unix time in milliseconds at which the key expires; 0 for never.
+    pub expire_at_ms: u64,
 }
 
 /// Keys held by one shard for one database. An `IndexMap` gives O(1)
@@ -27,8 +38,9 @@ pub struct Entry {
 #[derive(Debug, Default)]
 pub struct Db {
     entries: IndexMap<Key, Entry, RandomState>,
-    /// Keys that have an expiry time, for the active expiry cycle.
-    volatile: IndexSet<Key, RandomState>,
+    /// Expiry times of the keys that have one; also what the active expiry
+    /// cycle samples.
+    volatile: IndexMap<Key, u64, RandomState>,
 }
 
 impl Db {
@@ -45,31 +57,37 @@ impl Db {
     /// Removes everything.
     pub fn clear(&mut self) {
         self.entries = IndexMap::default();
-        self.volatile = IndexSet::default();
+        self.volatile = IndexMap::default();
     }
 
-    fn is_expired(entry: &Entry, now_ms: u64) -> bool {
-        entry.expire_at_ms != 0 && entry.expire_at_ms <= now_ms
+    /// The expiry time of `key` (0: none), expired or not.
+    pub fn expire_of(&self, key: &[u8]) -> u64 {
+        self.volatile.get(key).copied().unwrap_or(0)
     }
 
-    /// Removes the entry at `index`, keeping the volatile set in step.
-    fn remove_index(&mut self, index: usize) -> Option<(Key, Entry)> {
+    fn is_expired(&self, key: &[u8], entry: &Entry, now_ms: u64) -> bool {
+        entry.volatile && self.expire_of(key) <= now_ms
+    }
+
+    /// Removes the entry at `index`, keeping the volatile map in step.
+    fn remove_index(&mut self, index: usize) -> Option<Record> {
         let (key, entry) = self.entries.swap_remove_index(index)?;
-        if entry.expire_at_ms != 0 {
-            self.volatile.swap_remove(&*key);
-        }
-        Some((key, entry))
+        let expire_at_ms = if entry.volatile {
+            self.volatile.swap_remove(&*key).unwrap_or(0)
+        } else {
+            0
+        };
+        Some(Record {
+            entry,
+            expire_at_ms,
+        })
     }
 
     /// The position of `key` if it is live; an expired key is removed on
-    /// the way (one hash lookup either way).
+    /// the way.
     fn live_index(&mut self, key: &[u8], now_ms: u64, tracking: &mut Tracking) -> Option<usize> {
-        let index = self.entries.get_index_of(key)?;
-        let expired = self
-            .entries
-            .get_index(index)
-            .is_some_and(|(_, entry)| Self::is_expired(entry, now_ms));
-        if expired {
+        let (index, _, entry) = self.entries.get_full(key)?;
+        if self.is_expired(key, entry, now_ms) {
             self.remove_index(index);
             tracking.count_expired();
             return None;
@@ -108,18 +126,14 @@ impl Db {
         now_ms: u64,
         policy: AccessPolicy,
     ) {
-        let existing = self.entries.get_index_of(key);
-        match existing
-            .and_then(|index| self.entries.get_index_mut(index))
-            .map(|(_, entry)| entry)
-        {
+        match self.entries.get_mut(key) {
             Some(entry) => {
                 entry.value = value;
                 if policy == AccessPolicy::Lru {
                     entry.access_clock = policy.initial_clock(now_ms);
                 }
-                if !keep_ttl && entry.expire_at_ms != 0 {
-                    entry.expire_at_ms = 0;
+                if !keep_ttl && entry.volatile {
+                    entry.volatile = false;
                     self.volatile.swap_remove(key);
                 }
             }
@@ -128,31 +142,42 @@ impl Db {
                     key.into(),
                     Entry {
                         value,
-                        expire_at_ms: 0,
                         access_clock: policy.initial_clock(now_ms),
+                        volatile: false,
                     },
                 );
             }
         }
     }
 
-    /// Stores a whole entry (RENAME, COPY, MOVE), with its expiry.
-    pub fn insert_entry(&mut self, key: &[u8], entry: Entry) {
-        let volatile = entry.expire_at_ms != 0;
+    /// The live entry under `key` with its expiry, copied (COPY, and the
+    /// entries a multi-shard command gathers). Records no access.
+    pub fn record(&self, key: &[u8], now_ms: u64) -> Option<Record> {
+        let entry = self.peek_entry(key, now_ms)?;
+        Some(Record {
+            entry: entry.clone(),
+            expire_at_ms: self.expire_of(key),
+        })
+    }
+
+    /// Stores a whole entry with its expiry (RENAME, COPY, MOVE).
+    pub fn insert_record(&mut self, key: &[u8], record: Record) {
+        let Record {
+            mut entry,
+            expire_at_ms,
+        } = record;
         self.remove(key);
+        entry.volatile = expire_at_ms != 0;
         self.entries.insert(key.into(), entry);
-        if volatile {
-            self.volatile.insert(key.into());
+        if expire_at_ms != 0 {
+            self.volatile.insert(key.into(), expire_at_ms);
         }
     }
 
-    /// Removes `key`; returns its entry.
-    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let entry = self.entries.swap_remove(key)?;
-        if entry.expire_at_ms != 0 {
-            self.volatile.swap_remove(key);
-        }
-        Some(entry)
+    /// Removes `key`; returns its entry and expiry.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Record> {
+        let index = self.entries.get_index_of(key)?;
+        self.remove_index(index)
     }
 
     /// Sets or clears (`0`) the expiry of an existing key; false if absent.
@@ -160,16 +185,11 @@ impl Db {
         let Some(entry) = self.entries.get_mut(key) else {
             return false;
         };
-        let was_volatile = entry.expire_at_ms != 0;
-        entry.expire_at_ms = expire_at_ms;
-        match (was_volatile, expire_at_ms != 0) {
-            (false, true) => {
-                self.volatile.insert(key.into());
-            }
-            (true, false) => {
-                self.volatile.swap_remove(key);
-            }
-            _ => {}
+        entry.volatile = expire_at_ms != 0;
+        if expire_at_ms != 0 {
+            self.volatile.insert(key.into(), expire_at_ms);
+        } else {
+            self.volatile.swap_remove(key);
         }
         true
     }
@@ -194,14 +214,10 @@ impl Db {
             state ^= state << 17;
             let index = (state % self.volatile.len() as u64) as usize;
             sampled += 1;
-            let Some(key) = self.volatile.get_index(index) else {
+            let Some((key, &expire_at_ms)) = self.volatile.get_index(index) else {
                 break;
             };
-            let due = self
-                .entries
-                .get(&**key)
-                .is_some_and(|entry| Self::is_expired(entry, now_ms));
-            if due {
+            if expire_at_ms <= now_ms {
                 let key = key.clone();
                 self.remove(&key);
                 tracking.count_expired();
@@ -212,16 +228,19 @@ impl Db {
     }
 
     /// The live entry under `key` without touching its access time or
-    /// removing it (OBJECT must not count as an access).
+    /// removing it.
     pub fn peek_entry(&self, key: &[u8], now_ms: u64) -> Option<&Entry> {
         self.entries
             .get(key)
-            .filter(|entry| !Self::is_expired(entry, now_ms))
+            .filter(|entry| !self.is_expired(key, entry, now_ms))
     }
 
-    /// The key at `index` in storage order, if any.
-    pub fn key_at(&self, index: usize) -> Option<(&Key, &Entry)> {
-        self.entries.get_index(index)
+    /// The key at `index` in storage order, if it is live.
+    pub fn live_key_at(&self, index: usize, now_ms: u64) -> Option<&Key> {
+        self.entries
+            .get_index(index)
+            .filter(|(key, entry)| !self.is_expired(key, entry, now_ms))
+            .map(|(key, _)| key)
     }
 
     /// Visits live keys from position `start - 1` down towards 0, at most
@@ -243,7 +262,7 @@ impl Db {
             position -= 1;
             visited += 1;
             if let Some((key, entry)) = self.entries.get_index(position) {
-                if !Self::is_expired(entry, now_ms) {
+                if !self.is_expired(key, entry, now_ms) {
                     visit(key, entry);
                 }
             }
@@ -255,6 +274,6 @@ impl Db {
     pub fn iter_live(&self, now_ms: u64) -> impl Iterator<Item = (&Key, &Entry)> {
         self.entries
             .iter()
-            .filter(move |(_, entry)| !Self::is_expired(entry, now_ms))
+            .filter(move |(key, entry)| !self.is_expired(key, entry, now_ms))
     }
 }

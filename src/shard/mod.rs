@@ -7,7 +7,7 @@ pub mod value;
 use std::sync::Arc;
 
 pub use access::{AccessPolicy, Lookup, ShardCounters, Tracking};
-pub use db::{Db, Entry};
+pub use db::{Db, Entry, Record};
 
 use crate::config::EncodingLimits;
 

@@ -136,7 +136,7 @@ mod tests {
             std::mem::size_of::<Value>()
         );
         assert!(
-            std::mem::size_of::<Entry>() <= 40,
+            std::mem::size_of::<Entry>() <= 32,
             "{}",
             std::mem::size_of::<Entry>()
         );

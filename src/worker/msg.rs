@@ -4,7 +4,7 @@ use shoal_protocol::RespVersion;
 
 use super::blocking::{UnblockKind, WaitKind};
 use crate::cmd::keys::ScanOptions;
-use crate::shard::Entry;
+use crate::shard::Record;
 
 /// Where a reply goes: a client of a worker, and the place of the command
 /// in that client's pipeline.
@@ -197,7 +197,7 @@ pub enum Msg {
         /// The shard that locked.
         shard: usize,
         /// Each key's live entry, if any.
-        entries: Vec<(DbKey, Option<Entry>)>,
+        entries: Vec<(DbKey, Option<Record>)>,
     },
     /// A line of MONITOR output for a monitoring client of the receiver.
     Monitor {
@@ -220,7 +220,7 @@ pub enum Msg {
         /// The keys that were locked.
         keys: Vec<DbKey>,
         /// The final state of each written key.
-        writes: Vec<(DbKey, Option<Entry>)>,
+        writes: Vec<(DbKey, Option<Record>)>,
         /// Set when the transaction was a blocking command's try.
         waiter: Option<WaiterNote>,
     },

@@ -117,11 +117,15 @@ impl Worker {
                 let entries = keys
                     .iter()
                     .map(|(db, key)| {
-                        let entry = self
+                        // A lookup first, so an expired key is removed as any
+                        // access would; then the entry with its expiry.
+                        let record = self
                             .shard
                             .entry(*db, key, now_ms)
-                            .map(|entry| entry.clone());
-                        ((*db, key.clone()), entry)
+                            .is_some()
+                            .then(|| self.shard.db_ref(*db).record(key, now_ms))
+                            .flatten();
+                        ((*db, key.clone()), record)
                     })
                     .collect();
                 let shard = self.id;
@@ -149,11 +153,11 @@ impl Worker {
         &mut self,
         tx: u64,
         keys: &[DbKey],
-        writes: Vec<(DbKey, Option<crate::shard::Entry>)>,
+        writes: Vec<(DbKey, Option<crate::shard::Record>)>,
     ) {
         for ((db, key), entry) in writes {
             match entry {
-                Some(entry) => self.shard.db(db).insert_entry(&key, entry),
+                Some(entry) => self.shard.db(db).insert_record(&key, entry),
                 None => {
                     self.shard.db(db).remove(&key);
                 }

@@ -15,7 +15,7 @@ use super::dispatch::command_key_positions;
 use super::msg::{DbKey, Msg, Origin, WaiterNote};
 use super::Worker;
 use crate::cmd::{self, keys::copy_target_db, CommandSpec, Exec, ShardCtx};
-use crate::shard::{Entry, Shard};
+use crate::shard::{Record, Shard};
 use crate::slot::key_shard;
 
 /// A multi-shard command in progress on its client's home worker.
@@ -29,7 +29,7 @@ pub struct TxState {
     plan: Vec<(usize, Vec<DbKey>)>,
     /// How many shards have locked so far.
     locked: usize,
-    gathered: Vec<(DbKey, Option<Entry>)>,
+    gathered: Vec<(DbKey, Option<Record>)>,
 }
 
 /// The keys a command touches, with their databases.
@@ -113,7 +113,7 @@ impl Worker {
         &mut self,
         tx: u64,
         shard: usize,
-        entries: Vec<(DbKey, Option<Entry>)>,
+        entries: Vec<(DbKey, Option<Record>)>,
     ) {
         let Some(state) = self.txs.get_mut(&tx) else {
             return;
@@ -150,7 +150,7 @@ impl Worker {
         scratch.apply_settings(self.shard.settings());
         for ((db, key), entry) in &state.gathered {
             if let Some(entry) = entry {
-                scratch.db(*db).insert_entry(key, entry.clone());
+                scratch.db(*db).insert_record(key, entry.clone());
             }
         }
         let args: Vec<&[u8]> = state.args.iter().map(Vec::as_slice).collect();
