@@ -165,8 +165,10 @@ fn ttl_generic(ctx: &mut ShardCtx<'_>, key: &[u8], millis: bool, absolute: bool)
         return ctx.out.integer(-1);
     }
     let ttl = if absolute { at } else { (at - now_ms).max(0) };
-    ctx.out
-        .integer(if millis { ttl } else { (ttl + 500) / 1000 });
+    // Rounded to seconds as Redis rounds, in 128 bits: an expiry at
+    // i64::MAX milliseconds must not overflow.
+    let seconds = ((i128::from(ttl) + 500) / 1000) as i64;
+    ctx.out.integer(if millis { ttl } else { seconds });
 }
 
 /// `TTL key`

@@ -70,7 +70,9 @@ impl AccessPolicy {
         if decay_minutes == 0 {
             return counter;
         }
-        let last = u64::from(clock >> 8);
+        // Masked: a clock written under LRU (seconds, 32 bits) read after a
+        // switch to LFU must not reach past the 16 bits of minutes.
+        let last = u64::from(clock >> 8) & LFU_MINUTES_MASK;
         let now = lfu_minutes(now_ms);
         // The minutes wrap at 16 bits, as Redis's LFUTimeElapsed allows.
         let elapsed = if now >= last {
@@ -236,6 +238,20 @@ mod tests {
             LFU_INIT_VAL - 3
         );
         assert_eq!(LFU.lfu_counter(clock, now_ms + 600 * 60_000), 0);
+    }
+
+    #[test]
+    fn an_lru_clock_read_under_lfu_gives_some_counter_without_overflow() {
+        let now_ms = 1_700_000_000_000;
+        // Counters read from seconds are meaningless but must not panic
+        // (Redis too says the data takes time to adjust after a switch).
+        let mut clock = AccessPolicy::Lru.initial_clock(now_ms);
+        let mut random = 7;
+        let _ = LFU.lfu_counter(clock, now_ms);
+        LFU.touch(&mut clock, now_ms, &mut random);
+        let _ = LFU.lfu_counter(u32::MAX, now_ms);
+        // Once touched under LFU, the clock holds a real counter.
+        assert!(LFU.lfu_counter(clock, now_ms) > 0);
     }
 
     #[test]
