@@ -377,14 +377,14 @@ impl Worker {
     }
 
     /// Runs a shard handler on this worker's shard into a fresh encoder:
-    /// the reply, and whether a blocking command found nothing (then the
-    /// reply is empty).
+    /// the reply, whether a blocking command found nothing (then the reply
+    /// is empty), and the command's spec, looked up once for the caller too.
     pub(super) fn run_on_shard(
         &mut self,
         db: usize,
         resp: shoal_protocol::RespVersion,
         args: &[&[u8]],
-    ) -> (Vec<u8>, bool) {
+    ) -> (Vec<u8>, bool, Option<&'static CommandSpec>) {
         let mut out = ReplyEncoder::new(resp);
         let started = Stopwatch::start();
         self.refresh_shard_settings();
@@ -408,7 +408,7 @@ impl Worker {
                 elapsed_us,
             );
         }
-        (out.take_bytes(), blocked)
+        (out.take_bytes(), blocked, spec)
     }
 }
 

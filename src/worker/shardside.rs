@@ -91,8 +91,7 @@ impl Worker {
                 args,
             } => {
                 let borrowed: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-                let (bytes, blocked) = self.run_on_shard(db, resp, &borrowed);
-                let spec = cmd::lookup(borrowed[0]);
+                let (bytes, blocked, spec) = self.run_on_shard(db, resp, &borrowed);
                 if let Some(spec) = spec.filter(|spec| super::blocking::is_blocking(spec)) {
                     self.note_blocking_try(origin, spec, &borrowed, db, blocked);
                 }
