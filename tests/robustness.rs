@@ -676,7 +676,9 @@ fn never_reads(threads: usize) {
     for _ in 0..GETS {
         shoal_protocol::encode_request(&[b"GET", b"big"], &mut wire);
     }
-    hog.send_raw(&wire);
+    // The server may close the connection at the limit while the last
+    // requests are still being written: that write then fails, as it should.
+    let _ = hog.try_send_raw(&wire);
     // Give the server time to run the pipeline and fill the socket.
     std::thread::sleep(Duration::from_millis(300));
     // The others are served meanwhile, big replies included.

@@ -153,7 +153,13 @@ impl Client {
 
     /// Sends raw bytes.
     pub fn send_raw(&mut self, bytes: &[u8]) {
-        self.stream.write_all(bytes).expect("send");
+        self.try_send_raw(bytes).expect("send");
+    }
+
+    /// Sends raw bytes, reporting a failed write (the server closed the
+    /// connection while they were still going out) instead of panicking.
+    pub fn try_send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes)
     }
 
     /// Sends one command as a RESP array, reporting a failed write (the
