@@ -19,6 +19,9 @@ struct RedisServer {
 /// A port nothing listens on now, never handed out twice in this process:
 /// an ephemeral port from the kernel, once released, can be handed to the
 /// next test running in parallel too.
+/// Tries at starting redis-server on a fresh port.
+const START_ATTEMPTS: usize = 5;
+
 fn free_port() -> u16 {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     const FIRST: u32 = 20000;
@@ -36,6 +39,17 @@ fn free_port() -> u16 {
 
 impl RedisServer {
     fn start(extra: &[&str]) -> RedisServer {
+        // Another test may take the port between the check and the start:
+        // that redis-server exits, and we try again on the next port.
+        for _ in 0..START_ATTEMPTS {
+            if let Some(server) = Self::try_start(extra) {
+                return server;
+            }
+        }
+        panic!("redis-server did not start in {START_ATTEMPTS} attempts");
+    }
+
+    fn try_start(extra: &[&str]) -> Option<RedisServer> {
         let port = free_port();
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
@@ -44,16 +58,22 @@ impl RedisServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server must be installed for the differential test (apt-get install redis-server)");
-        let server = RedisServer { child, port };
+        let mut server = RedisServer { child, port };
         let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        loop {
+            if matches!(server.child.try_wait(), Ok(Some(_))) {
+                return None;
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                // Listening, and it is ours: the child is still running.
+                return matches!(server.child.try_wait(), Ok(None)).then_some(server);
+            }
             assert!(
                 Instant::now() < deadline,
                 "redis-server did not start listening on port {port}"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        server
     }
 
     /// Sends `input` on a new connection and returns every reply Redis sent
