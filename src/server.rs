@@ -33,6 +33,36 @@ fn reuseport_listener(address: SocketAddr) -> std::io::Result<TcpListener> {
     Ok(socket.into())
 }
 
+/// Fails when another process already listens on one of `addresses`.
+/// The workers' sockets share their port through `SO_REUSEPORT`, and the
+/// kernel would let a second server of the same user join that group and
+/// take half the connections; a plain bind first (as Redis binds) refuses a
+/// port in use, naming it, as `redis-server` does.
+fn refuse_ports_in_use(addresses: &[(SocketAddr, bool)]) -> Result<(), String> {
+    for &(address, _) in addresses {
+        // Any failure other than "in use" (an address family this host
+        // lacks, say) is left to `worker_listeners`, which knows which
+        // addresses are optional.
+        let Ok(socket) = Socket::new(
+            Domain::for_address(address),
+            Type::STREAM,
+            Some(Protocol::TCP),
+        ) else {
+            continue;
+        };
+        let _ = socket.set_reuse_address(true);
+        if address.is_ipv6() {
+            let _ = socket.set_only_v6(true);
+        }
+        if let Err(error) = socket.bind(&address.into()) {
+            if error.kind() == std::io::ErrorKind::AddrInUse {
+                return Err(format!("cannot listen on {address}: {error}"));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Each bind address and whether failing to listen on it may be skipped.
 fn bind_addresses(config: &Config) -> Result<Vec<(SocketAddr, bool)>, String> {
     let port = config.port();
@@ -110,6 +140,7 @@ fn handle_signals(shared: Arc<Shared>) {
 /// Runs the server until it is told to stop; the error says why it could not start.
 pub fn run(config: Config) -> Result<(), String> {
     let addresses = bind_addresses(&config)?;
+    refuse_ports_in_use(&addresses)?;
     let plan = placement(&config)?;
     let workers = plan.workers.len();
     let placement_text = plan.to_string();

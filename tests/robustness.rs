@@ -1010,6 +1010,22 @@ fn start_up_errors(threads: usize) {
     let file = TempFile::new("bad-value", "maxclients many\n");
     let path = file.path.to_str().expect("a UTF-8 path");
     assert_refused(&[path], &["'maxclients'", "many", "line 1"]);
+    // A port another server listens on is refused, as redis-server refuses
+    // it, even though the workers' own sockets could share it.
+    let running = shoal(1, &[]);
+    let taken = running.port.to_string();
+    assert_refused(
+        &[
+            "--port",
+            &taken,
+            "--bind",
+            "127.0.0.1",
+            "--threads",
+            &threads,
+        ],
+        &["Address already in use", &taken],
+    );
+    assert_eq!(running.connect().call(&["PING"]), pong());
     let missing = std::env::temp_dir().join("shoal-test-no-such-file.conf");
     let missing = missing.to_str().expect("a UTF-8 path");
     assert_refused(&[missing], &["can't open config file", "no-such-file"]);

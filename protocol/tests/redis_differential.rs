@@ -4,7 +4,7 @@
 //! Needs `redis-server` on the PATH (`apt-get install redis-server`).
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -16,26 +16,12 @@ struct RedisServer {
     port: u16,
 }
 
-/// A port nothing listens on now, never handed out twice in this process:
-/// an ephemeral port from the kernel, once released, can be handed to the
-/// next test running in parallel too.
 /// Tries at starting redis-server on a fresh port.
 const START_ATTEMPTS: usize = 5;
 
-fn free_port() -> u16 {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    const FIRST: u32 = 20000;
-    const SPAN: u32 = 40000;
-    let base = std::process::id().wrapping_mul(7919) % SPAN;
-    for _ in 0..SPAN {
-        let offset = (base + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) % SPAN;
-        let port = (FIRST + offset) as u16;
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port");
-}
+#[path = "../../tests/util/ports.rs"]
+mod ports;
+use ports::free_port;
 
 impl RedisServer {
     fn start(extra: &[&str]) -> RedisServer {

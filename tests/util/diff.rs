@@ -257,9 +257,9 @@ pub fn run_comparison(scripts: &[Script], threads: &[usize], options: &DiffOptio
 }
 
 /// Starts a server with `start` until the process answering on its port is
-/// the one just started. Tests run in parallel and each picks a free port
-/// by binding and releasing it, so two may pick the same one: the second
-/// server then fails to bind and exits, while the first answers for it.
+/// the one just started. Ports are reserved per test process, but a
+/// program outside the tests can still take one between the check and the
+/// bind; the differential report would then compare against a stranger.
 fn start_verified(password: Option<&str>, start: impl Fn() -> ServerProcess) -> ServerProcess {
     for _ in 0..START_ATTEMPTS_MAX {
         let server = start();

@@ -3,9 +3,11 @@
 #![allow(dead_code)]
 
 pub mod diff;
+#[path = "ports.rs"]
+mod ports;
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -23,79 +25,96 @@ pub struct ServerProcess {
     pub port: u16,
 }
 
-/// Ports handed to servers come from this range, one after another.
-const TEST_PORTS: std::ops::Range<u16> = 20000..60000;
+pub use ports::free_port;
 
-/// A port nothing listens on now. Ports are taken in turn from a range
-/// starting at a point derived from the PID, never twice in one process:
-/// asking the kernel for an ephemeral port and releasing it lets two tests
-/// running in parallel receive the same one, and one of them then talks to
-/// the other's server.
-pub fn free_port() -> u16 {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let span = u32::from(TEST_PORTS.end - TEST_PORTS.start);
-    let base = std::process::id().wrapping_mul(7919) % span;
-    for _ in 0..span {
-        let offset = (base + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) % span;
-        let port = TEST_PORTS.start + offset as u16;
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port in {TEST_PORTS:?}");
-}
+/// How many ports a server is tried on before a test gives up: a port some
+/// program outside the tests takes between the check and the bind makes
+/// the server exit, and it is started again on the next one.
+const START_ATTEMPTS: usize = 5;
 
 impl ServerProcess {
-    fn spawn(program: &str, args: &[&str], port: u16) -> ServerProcess {
+    /// Starts `program` with the arguments `args(port)` builds, on a free
+    /// port, trying again on another when the process exits before it
+    /// listens (its port was taken meanwhile).
+    fn spawn(program: &str, args: impl Fn(&str) -> Vec<String>) -> ServerProcess {
+        for _ in 0..START_ATTEMPTS {
+            let port = free_port();
+            if let Some(server) = ServerProcess::spawn_on(program, &args(&port.to_string()), port) {
+                return server;
+            }
+        }
+        panic!("{program} exited before listening, {START_ATTEMPTS} times");
+    }
+
+    /// Starts `program` with `args`, which make it listen on `port`; `None`
+    /// if it exits before it listens.
+    fn spawn_on<S: AsRef<std::ffi::OsStr>>(
+        program: &str,
+        args: &[S],
+        port: u16,
+    ) -> Option<ServerProcess> {
         let child = Command::new(program)
             .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|error| panic!("cannot start {program}: {error}"));
-        let server = ServerProcess { child, port };
+        let mut server = ServerProcess { child, port };
+        server.wait_listening(program).then_some(server)
+    }
+
+    /// Waits until the server accepts connections; false if it exited.
+    fn wait_listening(&mut self, program: &str) -> bool {
         let deadline = Instant::now() + START_TIMEOUT;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        loop {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                return false;
+            }
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                // The port is reserved for this process, so what answers
+                // is the child, unless it exited after all.
+                return matches!(self.child.try_wait(), Ok(None));
+            }
             assert!(
                 Instant::now() < deadline,
-                "{program} did not listen on port {port}"
+                "{program} did not listen on port {}",
+                self.port
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        server
     }
 
     /// Starts the `shoal-server` built with this test on a free port, with
     /// `--io-backend $SHOAL_TEST_IO_BACKEND` when that variable is set (so
     /// the whole suite can run against each reactor backend).
     pub fn shoal(extra: &[&str]) -> ServerProcess {
-        let port = free_port();
-        let port_text = port.to_string();
         let backend = std::env::var("SHOAL_TEST_IO_BACKEND").ok();
-        let mut args = vec!["--port", &port_text, "--bind", "127.0.0.1"];
-        if let Some(backend) = backend.as_deref() {
-            args.extend_from_slice(&["--io-backend", backend]);
-        }
-        args.extend_from_slice(extra);
-        ServerProcess::spawn(env!("CARGO_BIN_EXE_shoal-server"), &args, port)
+        ServerProcess::spawn(env!("CARGO_BIN_EXE_shoal-server"), |port| {
+            let mut args = vec!["--port", port, "--bind", "127.0.0.1"];
+            if let Some(backend) = backend.as_deref() {
+                args.extend_from_slice(&["--io-backend", backend]);
+            }
+            args.extend_from_slice(extra);
+            args.into_iter().map(String::from).collect()
+        })
     }
 
     /// Starts Debian's `redis-server` (persistence off) on a free port.
     pub fn redis(extra: &[&str]) -> ServerProcess {
-        let port = free_port();
-        let port_text = port.to_string();
-        let mut args = vec![
-            "--port",
-            &port_text,
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ];
-        args.extend_from_slice(extra);
-        ServerProcess::spawn("redis-server", &args, port)
+        ServerProcess::spawn("redis-server", |port| {
+            let mut args = vec![
+                "--port",
+                port,
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ];
+            args.extend_from_slice(extra);
+            args.into_iter().map(String::from).collect()
+        })
     }
 
     /// A new client connection.
@@ -297,7 +316,8 @@ impl ServerProcess {
             args.extend_from_slice(&["--io-backend", backend]);
         }
         args.extend_from_slice(extra);
-        ServerProcess::spawn(env!("CARGO_BIN_EXE_shoal-server"), &args, port)
+        ServerProcess::spawn_on(env!("CARGO_BIN_EXE_shoal-server"), &args, port)
+            .unwrap_or_else(|| panic!("shoal-server {args:?} exited before listening"))
     }
 
     /// Sends `signal` (`libc::SIGTERM`, ...) to the process.

@@ -84,11 +84,9 @@ pub fn have_redis() -> bool {
     found
 }
 
-/// A port nothing listens on right now.
-pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("an ephemeral port");
-    listener.local_addr().expect("a bound address").port()
-}
+#[path = "../../../tests/util/ports.rs"]
+mod ports;
+pub use ports::free_port;
 
 /// Starts `argv` (a server command without its port) on a free port.
 fn start(name: &str, argv: &[&str]) -> Server {
