@@ -56,6 +56,17 @@ pub struct Client {
     /// Parsing is paused until every awaited reply is in: a command that
     /// spans shards (or every shard) is a barrier in the pipeline.
     pub stalled: bool,
+    /// Its MULTI, from MULTI to EXEC or DISCARD.
+    pub multi: Option<crate::worker::multi::MultiState>,
+    /// The keys it WATCHes, with their versions when watched.
+    pub watched: Vec<crate::worker::multi::WatchedKey>,
+    /// Shards yet to answer the WATCH in progress.
+    pub watch_replies_due: usize,
+    /// Its open BEGIN transaction.
+    pub txn: Option<Box<crate::worker::begin::Interactive>>,
+    /// The age its next BEGIN takes: that of a transaction that just lost
+    /// a conflict, so retries grow older and win.
+    pub retry_age: Option<u64>,
 }
 
 impl Client {
@@ -81,6 +92,11 @@ impl Client {
             monitor: false,
             stalled: false,
             over_soft_limit_since_ms: None,
+            multi: None,
+            watched: Vec::new(),
+            watch_replies_due: 0,
+            txn: None,
+            retry_age: None,
         }
     }
 

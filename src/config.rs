@@ -476,6 +476,13 @@ impl Config {
         }
     }
 
+    /// `transaction-timeout` (Shoal): milliseconds a BEGIN transaction may
+    /// stay open before it is aborted; 0: no limit.
+    pub fn transaction_timeout_ms(&self) -> u64 {
+        u64::try_from(self.number(TRANSACTION_TIMEOUT))
+            .expect("the transaction-timeout row bounds it to 0..=INT_MAX")
+    }
+
     /// `mailbox-capacity` (Shoal): messages each cross-thread mailbox holds;
     /// always a power of two.
     pub fn mailbox_capacity(&self) -> usize {
@@ -1072,6 +1079,7 @@ const OPTIONS: &[OptionSpec] = &[
     option("cpus", Kind::CpuList, "").immutable().implemented(),
     choice("io-backend", IO_BACKENDS, "auto").immutable().implemented(),
     integer("mailbox-capacity", 1, MAILBOX_CAPACITY_MAX, "1024").adjusted(Adjust::PowerOfTwo).immutable().implemented(),
+    integer("transaction-timeout", 0, INT_MAX, "10000").implemented(),
 ];
 
 /// The row of an option, found when the program is compiled.
@@ -1134,6 +1142,7 @@ const THREADS: usize = row("threads");
 const CPUS: usize = row("cpus");
 const IO_BACKEND: usize = row("io-backend");
 const MAILBOX_CAPACITY: usize = row("mailbox-capacity");
+const TRANSACTION_TIMEOUT: usize = row("transaction-timeout");
 
 /// An option found by one of its names.
 struct Row {

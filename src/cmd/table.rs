@@ -44,6 +44,22 @@ pub enum Local {
     Monitor,
     /// SHUTDOWN
     Shutdown,
+    /// MULTI
+    Multi,
+    /// EXEC
+    Exec,
+    /// DISCARD
+    Discard,
+    /// WATCH
+    Watch,
+    /// UNWATCH
+    Unwatch,
+    /// BEGIN (Shoal's interactive transaction)
+    Begin,
+    /// COMMIT
+    Commit,
+    /// ROLLBACK
+    Rollback,
 }
 
 /// Commands that visit every shard and merge what each found.
@@ -264,6 +280,14 @@ const fn join_tables(tables: &[&[CommandSpec]]) -> [CommandSpec; COMMANDS_LEN] {
 /// Connection, server, string and key commands.
 const CORE_COMMANDS: &[CommandSpec] = &[
     // connection
+    cmd!("multi", 1, &["noscript", "loading", "stale", "fast", "allow_busy"], 0, 0, 0, &["@fast", "@transaction"], L(Local::Multi), "transactions", "Starts a transaction."),
+    cmd!("exec", 1, &["noscript", "loading", "stale", "skip_slowlog"], 0, 0, 0, &["@slow", "@transaction"], L(Local::Exec), "transactions", "Executes all commands in a transaction."),
+    cmd!("discard", 1, &["noscript", "loading", "stale", "fast", "allow_busy"], 0, 0, 0, &["@fast", "@transaction"], L(Local::Discard), "transactions", "Discards a transaction."),
+    cmd!("watch", -2, &["noscript", "loading", "stale", "fast", "allow_busy"], 1, -1, 1, &["@fast", "@transaction"], L(Local::Watch), "transactions", "Monitors changes to keys to determine the execution of a transaction."),
+    cmd!("unwatch", 1, &["noscript", "loading", "stale", "fast", "allow_busy"], 0, 0, 0, &["@fast", "@transaction"], L(Local::Unwatch), "transactions", "Forgets about watched keys of a transaction."),
+    cmd!("begin", 1, &["noscript", "loading", "stale", "fast"], 0, 0, 0, &["@fast", "@transaction"], L(Local::Begin), "transactions", "Starts an interactive serializable transaction (Shoal)."),
+    cmd!("commit", 1, &["noscript", "loading", "stale"], 0, 0, 0, &["@slow", "@transaction"], L(Local::Commit), "transactions", "Commits an interactive transaction with two-phase commit (Shoal)."),
+    cmd!("rollback", 1, &["noscript", "loading", "stale", "fast"], 0, 0, 0, &["@fast", "@transaction"], L(Local::Rollback), "transactions", "Discards an interactive transaction (Shoal)."),
     cmd!("ping", -1, &["fast"], 0, 0, 0, &["@fast", "@connection"], L(Local::Ping), "connection", "Returns the server's liveliness response."),
     cmd!("echo", 2, &["loading", "stale", "fast"], 0, 0, 0, &["@fast", "@connection"], L(Local::Echo), "connection", "Returns the given string."),
     cmd!("quit", -1, &["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], 0, 0, 0, &["@fast", "@connection"], L(Local::Quit), "connection", "Closes the connection."),

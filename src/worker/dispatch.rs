@@ -185,10 +185,22 @@ impl Worker {
             Checked::Run(spec) => spec,
             Checked::Reject(message) => {
                 client.reply_now(|out| out.error(&message));
+                // As Redis: a command refused inside MULTI dooms the EXEC.
+                if let Some(multi) = client.multi.as_mut() {
+                    multi.failed = true;
+                }
                 bump(&self.shared.stats[self.id].errors, 1);
                 return Flow::Continue;
             }
         };
+        let (in_multi, in_txn) = (client.multi.is_some(), client.txn.is_some());
+        if in_multi && self.queue_in_multi(slot, spec, args).is_some() {
+            return Flow::Continue;
+        }
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return Flow::Close;
+        };
+        let client = &mut conn.client;
         // Commands over several or all shards are barriers in the pipeline:
         // they wait for this client's earlier replies, and later commands
         // wait for them, so a pipeline behaves as if run one by one.
@@ -202,7 +214,7 @@ impl Worker {
             Exec::FanOut(_) => true,
             Exec::Shard(_) => placement == KeyPlacement::Many || blocking::is_blocking(spec),
             Exec::Local(local) => is_fan_out_local(local, args),
-        };
+        } || transaction_barrier(spec, in_txn);
         if barrier && !client.pending.is_empty() {
             return Flow::StallBefore;
         }
@@ -213,17 +225,19 @@ impl Worker {
             self.feed_monitors(slot, args);
         }
         let started = Stopwatch::start();
-        let keep_open = match spec.exec {
-            Exec::Local(local) => self.run_local(slot, local, args),
-            Exec::FanOut(kind) => {
-                self.start_fanout(slot, kind, args);
-                true
-            }
-            Exec::Shard(handler) => {
-                self.route(slot, spec, handler, args, placement);
-                true
-            }
-        };
+        let in_transaction = in_txn && self.in_transaction(slot, spec, args).is_some();
+        let keep_open = in_transaction
+            || match spec.exec {
+                Exec::Local(local) => self.run_local(slot, local, args),
+                Exec::FanOut(kind) => {
+                    self.start_fanout(slot, kind, args);
+                    true
+                }
+                Exec::Shard(handler) => {
+                    self.route(slot, spec, handler, args, placement);
+                    true
+                }
+            };
         let elapsed_us = started.elapsed_us();
         let stats = &self.shared.stats[self.id];
         let index = table::index_of(spec);
@@ -316,10 +330,7 @@ impl Worker {
                     args,
                 )
             });
-            if !self.registry.is_empty() {
-                let positions = command_key_positions(spec, args);
-                self.wake_waiters(positions.iter().map(|&position| args[position]));
-            }
+            self.after_write(spec, args, db);
             return;
         }
         let Some((origin, db, resp)) = self.await_origin(slot) else {
@@ -534,8 +545,24 @@ pub fn key_placement(spec: &CommandSpec, args: &[&[u8]], workers: usize) -> KeyP
     placement
 }
 
+/// Commands of transactions that wait for everything before them and
+/// hold back what follows until answered: EXEC and COMMIT run over the
+/// state the earlier commands left, WATCH must have recorded its versions
+/// before an EXEC checks them, and a command inside BEGIN may wait for
+/// keys from other shards.
+fn transaction_barrier(spec: &CommandSpec, in_txn: bool) -> bool {
+    match spec.exec {
+        Exec::Local(local) => matches!(
+            local,
+            cmd::Local::Exec | cmd::Local::Watch | cmd::Local::Commit
+        ),
+        Exec::Shard(_) => in_txn,
+        Exec::FanOut(_) => false,
+    }
+}
+
 /// Home-worker commands that gather from every worker.
-fn is_fan_out_local(local: cmd::Local, args: &[&[u8]]) -> bool {
+pub(super) fn is_fan_out_local(local: cmd::Local, args: &[&[u8]]) -> bool {
     match local {
         cmd::Local::Info => true,
         cmd::Local::Client => {

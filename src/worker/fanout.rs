@@ -78,56 +78,70 @@ pub struct HeldVisit {
 impl Worker {
     /// Starts a fan-out command for the client in `slot`.
     pub(super) fn start_fanout(&mut self, slot: usize, kind: FanOut, args: &[&[u8]]) {
-        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
-            return;
-        };
+        if let Some((request, gather, shards)) = self.plan_fanout(slot, kind, args) {
+            self.fan_out(slot, request, gather, shards);
+        }
+    }
+
+    /// What a fan-out asks each shard, how it merges, and which shards it
+    /// visits; `None` when the arguments were answered with an error.
+    pub(super) fn plan_fanout(
+        &mut self,
+        slot: usize,
+        kind: FanOut,
+        args: &[&[u8]],
+    ) -> Option<(PartRequest, Gather, Vec<usize>)> {
+        let all_shards = self.all_shards();
+        let seed_salt = self.next_token;
+        let now_ms = self.now_ms;
+        let workers = self.shared.workers;
+        let conn = self.conns.get_mut(slot).and_then(Option::as_mut)?;
         let client = &mut conn.client;
         let db = client.db;
         let (request, gather, shards): (PartRequest, Gather, Vec<usize>) = match kind {
-            FanOut::DbSize => (PartRequest::DbSize, Gather::Sum(0), self.all_shards()),
+            FanOut::DbSize => (PartRequest::DbSize, Gather::Sum(0), all_shards.clone()),
             FanOut::Keys => (
                 PartRequest::Keys(args[1].to_vec()),
                 Gather::Keys(Vec::new()),
-                self.all_shards(),
+                all_shards.clone(),
             ),
             FanOut::FlushDb | FanOut::FlushAll => {
                 if args.len() > 2
                     || (args.len() == 2 && !is(args[1], "ASYNC") && !is(args[1], "SYNC"))
                 {
                     client.reply_now(|out| out.error(errors::SYNTAX));
-                    return;
+                    return None;
                 }
                 let target = if kind == FanOut::FlushDb {
                     Some(db)
                 } else {
                     None
                 };
-                (PartRequest::Flush(target), Gather::Ok, self.all_shards())
+                (PartRequest::Flush(target), Gather::Ok, all_shards.clone())
             }
             FanOut::RandomKey => {
-                let seed =
-                    self.now_ms ^ client.id.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ self.next_token;
+                let seed = now_ms ^ client.id.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ seed_salt;
                 (
                     PartRequest::RandomKey(seed),
                     Gather::AnyKey(None),
-                    self.all_shards(),
+                    all_shards.clone(),
                 )
             }
             FanOut::Scan => {
                 let Some(cursor) = crate::cmd::scan::parse_cursor(args[1]) else {
                     client.reply_now(|out| out.error(crate::cmd::scan::INVALID_CURSOR));
-                    return;
+                    return None;
                 };
                 let options = match parse_scan_options(&args[2..]) {
                     Ok(options) => options,
                     Err(message) => {
                         client.reply_now(|out| out.error(&message));
-                        return;
+                        return None;
                     }
                 };
                 let shard = (cursor & ((1 << SCAN_SHARD_BITS) - 1)) as usize;
                 let position = cursor >> SCAN_SHARD_BITS;
-                if shard >= self.shared.workers {
+                if shard >= workers {
                     // A cursor from another server layout: start over, as
                     // Redis does for a cursor it cannot interpret.
                     client.reply_now(|out| {
@@ -135,7 +149,7 @@ impl Worker {
                         out.bulk(b"0");
                         out.array(0);
                     });
-                    return;
+                    return None;
                 }
                 (
                     PartRequest::Scan(position, options),
@@ -144,7 +158,7 @@ impl Worker {
                 )
             }
         };
-        self.fan_out(slot, request, gather, shards);
+        Some((request, gather, shards))
     }
 
     /// Every shard index.
@@ -239,10 +253,12 @@ impl Worker {
                 PartResult::Keys(keys::keys_part(&self.shard, db, &pattern, now_ms))
             }
             PartRequest::Flush(Some(db)) => {
+                self.touch_flushed(Some(db));
                 self.shard.db(db).clear();
                 PartResult::Done
             }
             PartRequest::Flush(None) => {
+                self.touch_flushed(None);
                 self.shard.flush_all();
                 PartResult::Done
             }
@@ -363,5 +379,34 @@ impl Worker {
             Gather::Keyspace(totals, build) => out.verbatim(b"txt", &(build.0)(&totals)),
         }
         self.send_reply(state.origin, out);
+    }
+}
+
+/// The reply of a fan-out over a single shard, from its one part.
+pub(super) fn reply_single_part(out: &mut ReplyEncoder, gather: Gather, result: PartResult) {
+    match (gather, result) {
+        (Gather::Sum(_), PartResult::Count(count)) => out.integer(count as i64),
+        (Gather::Keys(_), PartResult::Keys(found)) => {
+            out.array(found.len());
+            found.iter().for_each(|key| out.bulk(key));
+        }
+        (Gather::Ok, _) => out.ok(),
+        (Gather::AnyKey(_), PartResult::Key(Some(key))) => out.bulk(&key),
+        (Gather::AnyKey(_), PartResult::Key(None)) => out.null(),
+        (Gather::Scan(shard), PartResult::Scan(next, found)) => {
+            let cursor = if next > 0 {
+                (next << SCAN_SHARD_BITS) | shard as u64
+            } else {
+                0
+            };
+            out.array(2);
+            out.bulk(itoa::Buffer::new().format(cursor).as_bytes());
+            out.array(found.len());
+            found.iter().for_each(|key| out.bulk(key));
+        }
+        (gather, result) => {
+            debug_assert!(false, "no single-part reply for {gather:?} from {result:?}");
+            out.null();
+        }
     }
 }

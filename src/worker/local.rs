@@ -27,6 +27,49 @@ impl Worker {
     /// Runs a home-worker command; false when the connection is to close.
     pub(super) fn run_local(&mut self, slot: usize, local: Local, args: &[&[u8]]) -> bool {
         match local {
+            Local::Multi => {
+                self.multi(slot);
+                return true;
+            }
+            Local::Exec => {
+                self.exec(slot);
+                return true;
+            }
+            Local::Discard => {
+                self.discard(slot);
+                return true;
+            }
+            Local::Watch => {
+                self.watch(slot, args);
+                return true;
+            }
+            Local::Unwatch => {
+                self.unwatch(slot);
+                return true;
+            }
+            Local::Begin => {
+                self.begin(slot);
+                return true;
+            }
+            Local::Commit => {
+                self.commit(slot);
+                return true;
+            }
+            Local::Rollback => {
+                self.rollback(slot);
+                return true;
+            }
+            Local::Reset => {
+                // RESET leaves MULTI, WATCH and BEGIN, as Redis leaves MULTI.
+                self.unwatch_all(slot);
+                if let Some(client) = self.client_mut(slot) {
+                    client.multi = None;
+                    client.retry_age = None;
+                    if let Some(txn) = client.txn.take() {
+                        self.forget_transaction(*txn);
+                    }
+                }
+            }
             Local::Info => {
                 self.info(slot, args);
                 return true;
@@ -150,7 +193,16 @@ impl Worker {
                 }
                 client.reply_now(|out| out.ok());
             }
-            Local::Info | Local::Shutdown => unreachable!("handled above"),
+            Local::Info
+            | Local::Shutdown
+            | Local::Multi
+            | Local::Exec
+            | Local::Discard
+            | Local::Watch
+            | Local::Unwatch
+            | Local::Begin
+            | Local::Commit
+            | Local::Rollback => unreachable!("handled above"),
         }
         self.mark_dirty(slot);
         keep_open

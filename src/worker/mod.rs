@@ -1,6 +1,7 @@
 //! A worker: one thread pinned to one core that owns one shard and the
 //! connections it accepted, and talks to the other workers by mailbox.
 
+pub mod begin;
 mod blocking;
 mod command_cmd;
 mod config_cmd;
@@ -10,10 +11,12 @@ mod info;
 mod local;
 pub mod locks;
 pub mod msg;
+pub mod multi;
 mod shardside;
 pub mod shared;
 pub mod slowlog;
 mod tx;
+mod versions;
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -91,6 +94,12 @@ pub struct Worker {
     by_client_id: AHashMap<u64, usize>,
     fanouts: AHashMap<u64, FanOutState>,
     txs: AHashMap<u64, TxState>,
+    /// EXECs of this worker's clients waiting for their locks.
+    execs: AHashMap<u64, multi::ExecTx>,
+    /// COMMITs of this worker's clients in two-phase commit.
+    commits: AHashMap<u64, begin::CommitTx>,
+    /// Versions of this shard's watched and transaction-read keys.
+    versions: versions::KeyVersions,
     /// Who waits on this shard's keys (blocking commands).
     registry: blocking::Registry,
     /// This worker's clients in a blocking command, by client id.
@@ -184,6 +193,9 @@ impl Worker {
             by_client_id: AHashMap::new(),
             fanouts: AHashMap::new(),
             txs: AHashMap::new(),
+            execs: AHashMap::new(),
+            commits: AHashMap::new(),
+            versions: versions::KeyVersions::default(),
             registry: blocking::Registry::default(),
             blocked: AHashMap::default(),
             block_deadlines: std::collections::BTreeSet::new(),
@@ -423,8 +435,16 @@ impl Worker {
             }
         }
         self.drop_block(conn.client.id);
+        // A client that leaves mid-transaction is rolled back; nobody
+        // depends on the keys it watched any more.
+        let mut client = conn.client;
+        if let Some(txn) = client.txn.take() {
+            self.forget_transaction(*txn);
+        }
+        let watched = std::mem::take(&mut client.watched);
+        self.untrack_keys(watched.into_iter().map(|watched| watched.key), None);
         self.reactor.close(slot);
-        self.by_client_id.remove(&conn.client.id);
+        self.by_client_id.remove(&client.id);
         self.stats().clients.fetch_sub(1, Ordering::Relaxed);
     }
 
@@ -497,6 +517,7 @@ impl Worker {
 
     fn cron(&mut self) {
         self.shard.active_expire_cycle(self.now_ms);
+        self.abort_overdue_transactions();
         self.sample_ops_per_sec();
         if self.soft_limit_bytes > 0 {
             let limit_ms = self.soft_limit_ms;

@@ -224,6 +224,73 @@ pub enum Msg {
         /// Set when the transaction was a blocking command's try.
         waiter: Option<WaiterNote>,
     },
+    /// Lock keys for a MULTI/EXEC or a COMMIT and check the versions its
+    /// client depends on.
+    TxLock {
+        /// Transaction id (a BEGIN transaction's age); shards lock in
+        /// ascending order.
+        tx: u64,
+        /// The worker coordinating it, which gets `TxLocked`.
+        coordinator: usize,
+        /// The keys on the receiving shard.
+        keys: Vec<DbKey>,
+        /// What must still hold for the transaction to go on.
+        checks: Vec<VersionCheck>,
+        /// Send the keys' entries back (EXEC runs its commands at home).
+        gather: bool,
+    },
+    /// The keys are locked; whether every check held, and the entries.
+    TxLocked {
+        /// Transaction id.
+        tx: u64,
+        /// The shard that locked.
+        shard: usize,
+        /// Each key's live entry, if asked for.
+        entries: Vec<(DbKey, Option<Record>)>,
+        /// Some check failed: the transaction must not apply.
+        stale: bool,
+    },
+    /// WATCH these keys: track them and answer their versions.
+    Watch {
+        /// The WATCH command's reply slot.
+        origin: Origin,
+        /// The keys on the receiving shard.
+        keys: Vec<DbKey>,
+    },
+    /// Versions of watched keys: (key, version, live now).
+    Watched {
+        /// The WATCH command's reply slot.
+        origin: Origin,
+        /// Each key's version and whether it was live.
+        entries: Vec<(DbKey, u64, bool)>,
+    },
+    /// A BEGIN transaction reads keys: their entries and versions, tracked
+    /// for it until it ends.
+    Fetch {
+        /// The transaction's age (its id).
+        tx: u64,
+        /// The reply slot of the command that needs them.
+        origin: Origin,
+        /// The keys on the receiving shard.
+        keys: Vec<DbKey>,
+    },
+    /// Entries and versions for a BEGIN transaction.
+    Fetched {
+        /// The transaction's id.
+        tx: u64,
+        /// The reply slot of the command that needs them.
+        origin: Origin,
+        /// Each key's live entry and version.
+        entries: Vec<(DbKey, Option<Record>, u64)>,
+    },
+    /// Stop tracking these keys for a watcher (`reader` None) or a BEGIN
+    /// transaction (its id).
+    Untrack {
+        /// The keys on the receiving shard.
+        keys: Vec<DbKey>,
+        /// The transaction that read them, if any.
+        reader: Option<u64>,
+    },
     /// A blocking command found nothing: its client now waits (the shard
     /// registered it on the keys it holds).
     Blocked {
@@ -260,4 +327,19 @@ pub struct WaiterNote {
     pub waited: Vec<DbKey>,
     /// It found nothing and waits on (else it was served).
     pub blocked: bool,
+}
+
+/// One condition a transaction checks under its locks.
+#[derive(Debug, Clone)]
+pub struct VersionCheck {
+    /// The key.
+    pub key: DbKey,
+    /// The version it had when the client started depending on it.
+    pub version: u64,
+    /// For a watched key that was live then: it must still be live (a
+    /// watched key that expires fails EXEC).
+    pub must_be_live: bool,
+    /// The transaction writes it: no older open transaction may have read
+    /// it (older transactions win, so none starves).
+    pub written: bool,
 }

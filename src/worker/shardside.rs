@@ -1,6 +1,6 @@
 //! The shard's side of messages: run, lock, apply, and answer parts.
 
-use super::msg::{DbKey, Msg};
+use super::msg::{DbKey, Msg, VersionCheck};
 use super::Worker;
 use crate::cmd;
 
@@ -43,7 +43,38 @@ impl Worker {
                 self.wake_waiters(keys.iter().map(|(_, key)| &**key));
                 self.retry_waiting();
             }
-            msg @ (Msg::Run { .. } | Msg::Lock { .. } | Msg::Part { .. }) => {
+            Msg::TxLocked {
+                tx,
+                shard,
+                entries,
+                stale,
+            } => self.tx_locked_for_transaction(tx, shard, entries, stale),
+            Msg::Watch { origin, keys } => {
+                let entries = keys
+                    .into_iter()
+                    .map(|key| {
+                        let version = self.versions.track(&key, None);
+                        let live = self.is_live(&key);
+                        (key, version, live)
+                    })
+                    .collect();
+                self.deliver(origin.worker, Msg::Watched { origin, entries });
+            }
+            Msg::Watched { origin, entries } => self.watched(origin, entries),
+            Msg::Fetched {
+                tx,
+                origin,
+                entries,
+            } => self.fetched(tx, origin, entries),
+            Msg::Untrack { keys, reader } => {
+                keys.iter()
+                    .for_each(|key| self.versions.untrack(key, reader));
+            }
+            msg @ (Msg::Run { .. }
+            | Msg::Lock { .. }
+            | Msg::TxLock { .. }
+            | Msg::Fetch { .. }
+            | Msg::Part { .. }) => {
                 if self.must_wait(&msg) {
                     self.locks.wait(msg);
                 } else {
@@ -71,7 +102,9 @@ impl Worker {
                 self.locks
                     .any_locked(*db, positions.iter().map(|&p| borrowed[p]))
             }
-            Msg::Lock { keys, .. } => self.locks.any_db_key_locked(keys),
+            Msg::Lock { keys, .. } | Msg::TxLock { keys, .. } | Msg::Fetch { keys, .. } => {
+                self.locks.any_db_key_locked(keys)
+            }
             // A held part reads or empties a whole database: it waits until
             // no multi-shard command holds keys here, so it never sees one
             // half done.
@@ -101,9 +134,8 @@ impl Worker {
                 } else {
                     self.deliver(origin.worker, Msg::Reply { origin, bytes });
                 }
-                if let Some(spec) = spec.filter(|_| !self.registry.is_empty()) {
-                    let positions = super::dispatch::command_key_positions(spec, &borrowed);
-                    self.wake_waiters(positions.iter().map(|&position| borrowed[position]));
+                if let Some(spec) = spec {
+                    self.after_write(spec, &borrowed, db);
                 }
             }
             Msg::Lock {
@@ -112,23 +144,52 @@ impl Worker {
                 keys,
             } => {
                 self.locks.lock(tx, &keys);
-                let now_ms = self.now_ms;
-                let entries = keys
-                    .iter()
-                    .map(|(db, key)| {
-                        // A lookup first, so an expired key is removed as any
-                        // access would; then the entry with its expiry.
-                        let record = self
-                            .shard
-                            .entry(*db, key, now_ms)
-                            .is_some()
-                            .then(|| self.shard.db_ref(*db).record(key, now_ms))
-                            .flatten();
-                        ((*db, key.clone()), record)
-                    })
-                    .collect();
+                let entries = self.gather_records(&keys);
                 let shard = self.id;
                 self.deliver(coordinator, Msg::Locked { tx, shard, entries });
+            }
+            Msg::TxLock {
+                tx,
+                coordinator,
+                keys,
+                checks,
+                gather,
+            } => {
+                self.locks.lock(tx, &keys);
+                let stale = !checks.iter().all(|check| self.check_holds(check, tx));
+                let entries = if gather && !stale {
+                    self.gather_records(&keys)
+                } else {
+                    Vec::new()
+                };
+                let shard = self.id;
+                self.deliver(
+                    coordinator,
+                    Msg::TxLocked {
+                        tx,
+                        shard,
+                        entries,
+                        stale,
+                    },
+                );
+            }
+            Msg::Fetch { tx, origin, keys } => {
+                let records = self.gather_records(&keys);
+                let entries = records
+                    .into_iter()
+                    .map(|(key, record)| {
+                        let version = self.versions.track(&key, Some(tx));
+                        (key, record, version)
+                    })
+                    .collect();
+                self.deliver(
+                    origin.worker,
+                    Msg::Fetched {
+                        tx,
+                        origin,
+                        entries,
+                    },
+                );
             }
             Msg::Part {
                 token,
@@ -147,6 +208,42 @@ impl Worker {
         }
     }
 
+    /// Each key's live entry with its expiry, as a transaction gathers it.
+    pub(super) fn gather_records(
+        &mut self,
+        keys: &[DbKey],
+    ) -> Vec<(DbKey, Option<crate::shard::Record>)> {
+        let now_ms = self.now_ms;
+        keys.iter()
+            .map(|(db, key)| {
+                // A lookup first, so an expired key is removed as any
+                // access would; then the entry with its expiry.
+                let record = self
+                    .shard
+                    .entry(*db, key, now_ms)
+                    .is_some()
+                    .then(|| self.shard.db_ref(*db).record(key, now_ms))
+                    .flatten();
+                ((*db, key.clone()), record)
+            })
+            .collect()
+    }
+
+    /// Whether `key` holds a value that has not expired.
+    pub(super) fn is_live(&self, (db, key): &DbKey) -> bool {
+        self.shard
+            .db_ref(*db)
+            .peek_entry(key, self.now_ms)
+            .is_some()
+    }
+
+    /// Whether what transaction `tx` checks still holds on this shard.
+    fn check_holds(&self, check: &VersionCheck, tx: u64) -> bool {
+        self.versions.version(&check.key) == check.version
+            && (!check.must_be_live || self.is_live(&check.key))
+            && !(check.written && self.versions.read_by_older(&check.key, tx))
+    }
+
     /// Writes a transaction's results and releases its locks.
     fn apply(
         &mut self,
@@ -155,6 +252,7 @@ impl Worker {
         writes: Vec<(DbKey, Option<crate::shard::Record>)>,
     ) {
         for ((db, key), entry) in writes {
+            self.versions.touch(db, &key);
             match entry {
                 Some(entry) => self.shard.db(db).insert_record(&key, entry),
                 None => {

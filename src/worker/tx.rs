@@ -33,7 +33,12 @@ pub struct TxState {
 }
 
 /// The keys a command touches, with their databases.
-fn db_keys(spec: &CommandSpec, args: &[&[u8]], db: usize, databases: usize) -> Vec<DbKey> {
+pub(super) fn db_keys(
+    spec: &CommandSpec,
+    args: &[&[u8]],
+    db: usize,
+    databases: usize,
+) -> Vec<DbKey> {
     let positions = command_key_positions(spec, args);
     let copy_db = if spec.name == "copy" {
         copy_target_db(args)
@@ -42,7 +47,7 @@ fn db_keys(spec: &CommandSpec, args: &[&[u8]], db: usize, databases: usize) -> V
     } else {
         None
     };
-    positions
+    let mut keys: Vec<DbKey> = positions
         .iter()
         .map(|&position| {
             let key_db = if position == 2 {
@@ -52,7 +57,18 @@ fn db_keys(spec: &CommandSpec, args: &[&[u8]], db: usize, databases: usize) -> V
             };
             (key_db, Box::<[u8]>::from(args[position]))
         })
-        .collect()
+        .collect();
+    // MOVE writes the key in its target database too.
+    if spec.name == "move" && args.len() == 3 {
+        if let Some(target) = std::str::from_utf8(args[2])
+            .ok()
+            .and_then(|text| text.parse::<usize>().ok())
+            .filter(|&target| target < databases && target != db)
+        {
+            keys.push((target, Box::from(args[1])));
+        }
+    }
+    keys
 }
 
 impl Worker {
