@@ -59,6 +59,9 @@ pub struct ExecTx {
     plan: Vec<(usize, Vec<DbKey>, Vec<VersionCheck>)>,
     locked: usize,
     gathered: Vec<(DbKey, Option<Record>)>,
+    /// Watched keys, tracked until every check is done: an untracked key
+    /// forgets its version.
+    watched: Vec<DbKey>,
 }
 
 /// Whether a command runs at once even inside MULTI, as in Redis.
@@ -408,8 +411,9 @@ impl Worker {
                 });
             }
         }
-        self.untrack_keys(watched.into_iter().map(|watched| watched.key), None);
+        let watched: Vec<DbKey> = watched.into_iter().map(|watched| watched.key).collect();
         let Some((origin, _, resp)) = self.await_origin(slot) else {
+            self.untrack_keys(watched.into_iter(), None);
             return;
         };
         let tx = self
@@ -423,6 +427,7 @@ impl Worker {
             plan,
             locked: 0,
             gathered: Vec::new(),
+            watched,
         };
         self.lock_next(tx, &state);
         self.execs.insert(tx, state);
@@ -462,8 +467,9 @@ impl Worker {
         state.locked += 1;
         state.gathered.extend(entries);
         if stale {
-            let state = self.execs.remove(&tx).expect("present above");
+            let mut state = self.execs.remove(&tx).expect("present above");
             self.release_locked(tx, &state.plan[..state.locked]);
+            self.untrack_keys(std::mem::take(&mut state.watched).into_iter(), None);
             let mut out = ReplyEncoder::new(state.resp);
             out.null_array();
             self.send_reply(state.origin, out);
@@ -500,7 +506,8 @@ impl Worker {
 
     /// Every lock is held: run the queued commands over the gathered
     /// entries, reply, and hand each shard its final entries.
-    fn finish_exec(&mut self, tx: u64, state: ExecTx) {
+    fn finish_exec(&mut self, tx: u64, mut state: ExecTx) {
+        self.untrack_keys(std::mem::take(&mut state.watched).into_iter(), None);
         let counters = self.shard.tracking.counters.clone();
         let mut scratch = Shard::new(self.id, self.shared.databases, counters);
         self.refresh_shard_settings();
