@@ -2430,8 +2430,8 @@ mod tests {
                 .iter()
                 .any(|(directive, _)| *directive == name));
         }
-        // Redis 7.0's 178 rows (and their 19 aliases) and 4 of Shoal's.
-        assert_eq!(OPTIONS.len(), 178 + 4);
+        // Redis 7.0's 178 rows (and their 19 aliases) and 5 of Shoal's.
+        assert_eq!(OPTIONS.len(), 178 + 5);
         assert_eq!(names.len(), OPTIONS.len() + 19);
     }
 

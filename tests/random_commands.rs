@@ -865,8 +865,8 @@ fn cap_blocking_timeout(name: &str, args: &mut [Vec<u8>]) {
 /// Value-building commands a batch starts with, at most.
 const POPULATE_MAX: usize = 5;
 
-/// A batch: a few value-building commands, random commands, then the
-/// marker.
+/// A batch: a few value-building commands, random commands, the end of
+/// any transaction they opened, then the marker.
 fn make_batch(rng: &mut Rng, specs: &[Spec], batch_index: usize) -> Vec<Vec<Vec<u8>>> {
     let mut batch = Vec::with_capacity(BATCH_COMMANDS);
     for _ in 0..rng.below(POPULATE_MAX + 1) {
@@ -882,9 +882,13 @@ fn make_batch(rng: &mut Rng, specs: &[Spec], batch_index: usize) -> Vec<Vec<Vec<
             batch.push(populate(rng, key));
         }
     }
-    while batch.len() < BATCH_COMMANDS - 1 {
+    while batch.len() < BATCH_COMMANDS - 3 {
         batch.push(random_command(rng, specs));
     }
+    // A random MULTI or BEGIN may have left the connection inside a
+    // transaction (the marker would only be queued): leave it.
+    batch.push(vec![b"DISCARD".to_vec()]);
+    batch.push(vec![b"ROLLBACK".to_vec()]);
     let marker = format!("marker-{batch_index}-{}", rng.next());
     batch.push(vec![b"ECHO".to_vec(), marker.into_bytes()]);
     debug_assert_eq!(batch.len(), BATCH_COMMANDS);

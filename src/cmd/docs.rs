@@ -749,6 +749,7 @@ mod tests {
         for spec in COMMANDS {
             match docs_for(spec.name.as_bytes()) {
                 Some(docs) => found.extend(table_disagreements(spec, docs)),
+                None if crate::cmd::table::SHOAL_ONLY_COMMANDS.contains(&spec.name) => {}
                 None => found.push(format!("{}: no docs", spec.name)),
             }
         }

@@ -62,6 +62,10 @@ pub enum Local {
     Rollback,
 }
 
+/// Commands Shoal has and Redis has not: no Redis documentation to match.
+#[cfg(test)]
+pub const SHOAL_ONLY_COMMANDS: &[&str] = &["begin", "commit", "rollback"];
+
 /// Commands that visit every shard and merge what each found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FanOut {
