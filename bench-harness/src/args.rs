@@ -759,7 +759,7 @@ fn percentiles(text: &str) -> Result<Vec<f64>> {
     Ok(list)
 }
 
-fn random_seed() -> u64 {
+pub(crate) fn random_seed() -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
@@ -870,6 +870,7 @@ fn finish_keys(config: &Config) -> Result<()> {
 pub fn usage() -> String {
     let mut text = String::from(
         "Usage: shoal-bench [options]            (a memtier_benchmark-compatible load generator)
+       shoal-bench bank --help            (money transfers under transactions)
        shoal-bench compare --help         (side-by-side server comparison)
        shoal-bench flamegraph --help      (perf script output to a flamegraph SVG)
 

@@ -9,6 +9,8 @@
 //!   records latencies into [`stats`].
 //! - [`args`] reads a memtier command line; [`report`] prints memtier's
 //!   summary table and JSON; [`runner`] ties them into one benchmark.
+//! - [`bank`] runs money transfers under transactions and checks the
+//!   balances still add up.
 //! - [`compare`] starts servers pinned to cores, alternates runs between
 //!   them and reports medians, drawn by [`plot`]; [`flamegraph`] turns
 //!   `perf script` output into an SVG.
@@ -18,6 +20,7 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub mod args;
+pub mod bank;
 pub mod compare;
 pub mod conn;
 pub mod data;

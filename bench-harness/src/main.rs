@@ -1,17 +1,18 @@
 //! `shoal-bench`: a memtier_benchmark-compatible load generator
-//! (`shoal-bench -s HOST -p PORT …`), plus `shoal-bench compare` and
-//! `shoal-bench flamegraph`.
+//! (`shoal-bench -s HOST -p PORT …`), plus `shoal-bench bank`,
+//! `shoal-bench compare` and `shoal-bench flamegraph`.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use shoal_bench::args::{self, Config, Parsed};
 use shoal_bench::error::{BenchError, ErrorKind, Result};
-use shoal_bench::{compare, flamegraph, report, runner, signals};
+use shoal_bench::{bank, compare, flamegraph, report, runner, signals};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
+        Some("bank") => bank::main(&args[1..]),
         Some("compare") => compare::main(&args[1..]),
         Some("flamegraph") => flamegraph::main(&args[1..]),
         _ => bench(&args),
