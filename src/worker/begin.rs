@@ -10,7 +10,9 @@
 //! - COMMIT, phase one: each involved shard, in ascending order, locks the
 //!   transaction's keys and checks that their versions did not move and
 //!   that no older open transaction read a key it writes (the older one
-//!   wins, so an old transaction never starves under young ones).
+//!   wins, so an old transaction never starves under young ones; only a
+//!   retry after a conflict holds younger writers back this way, so a long
+//!   first attempt stalls nobody).
 //!   Phase two: every shard agreed, so each applies its final entries and
 //!   releases; otherwise every shard releases, nothing is applied, and
 //!   COMMIT answers `-CONFLICT`. Locks are taken in shard order, so two
@@ -39,6 +41,10 @@ pub struct Interactive {
     /// BEGIN of the client after a conflict, so a retried transaction
     /// grows older and eventually wins.
     pub id: u64,
+    /// A retry after a conflict: its reads hold back younger writers, so
+    /// it cannot lose the same way forever. A first attempt holds back
+    /// nobody (a long reader would otherwise stall every writer).
+    priority: bool,
     started_ms: u64,
     /// Aborted for running past `transaction-timeout`.
     aborted: bool,
@@ -75,6 +81,8 @@ struct Parked {
 #[derive(Debug)]
 pub struct CommitTx {
     origin: Origin,
+    /// How its reads are tracked (see `Interactive::priority`).
+    reader: Option<u64>,
     /// (shard, keys, checks) in ascending shard order: the lock order.
     plan: Vec<(usize, Vec<DbKey>, Vec<VersionCheck>)>,
     locked: usize,
@@ -107,9 +115,11 @@ impl Worker {
             client.reply_now(|out| out.error(b"ERR BEGIN calls can not be nested"));
             return;
         }
-        let id = client.retry_age.take().unwrap_or(next);
+        let retry = client.retry_age.take();
+        let id = retry.unwrap_or(next);
         client.txn = Some(Box::new(Interactive {
             id,
+            priority: retry.is_some(),
             started_ms: now_ms,
             aborted: false,
             overlay,
@@ -137,8 +147,8 @@ impl Worker {
     /// Ends a transaction without applying it: its keys are no longer
     /// tracked for it.
     pub(super) fn forget_transaction(&mut self, txn: Interactive) {
-        let id = txn.id;
-        self.untrack_keys(txn.fetched.into_keys(), Some(id));
+        let reader = txn.reader();
+        self.untrack_keys(txn.fetched.into_keys(), reader);
     }
 
     /// What a command of a client inside BEGIN does instead of running as
@@ -192,6 +202,7 @@ impl Worker {
             return;
         };
         let id = txn.id;
+        let reader = txn.reader();
         let mut by_shard: std::collections::BTreeMap<usize, Vec<DbKey>> = Default::default();
         for key in keys {
             if !txn.fetched.contains_key(&key) {
@@ -211,7 +222,7 @@ impl Worker {
                 let entries: Vec<_> = records
                     .into_iter()
                     .map(|(key, record)| {
-                        let version = self.versions.track(&key, Some(id));
+                        let version = self.versions.track(&key, reader);
                         (key, record, version)
                     })
                     .collect();
@@ -250,6 +261,7 @@ impl Worker {
                 shard,
                 Msg::Fetch {
                     tx: id,
+                    reader,
                     origin,
                     keys,
                 },
@@ -261,6 +273,7 @@ impl Worker {
     pub(super) fn fetched(
         &mut self,
         tx: u64,
+        reader: Option<u64>,
         origin: Origin,
         entries: Vec<(DbKey, Option<Record>, u64)>,
     ) {
@@ -274,7 +287,7 @@ impl Worker {
             .filter(|txn| txn.id == tx && txn.parked.is_some());
         let Some(txn) = txn else {
             // The transaction ended meanwhile: the shard tracks for nobody.
-            self.untrack_keys(entries.into_iter().map(|(key, _, _)| key), Some(tx));
+            self.untrack_keys(entries.into_iter().map(|(key, _, _)| key), reader);
             return;
         };
         txn.take_in(entries);
@@ -350,6 +363,7 @@ impl Worker {
         };
         let state = CommitTx {
             origin,
+            reader: txn.reader(),
             plan,
             locked: 0,
             writes,
@@ -418,8 +432,9 @@ impl Worker {
             }
             out.ok();
         }
+        let reader = state.reader;
         let keys = state.plan.into_iter().flat_map(|(_, keys, _)| keys);
-        self.untrack_keys(keys, Some(id));
+        self.untrack_keys(keys, reader);
         self.send_reply(state.origin, out);
     }
 
@@ -444,12 +459,12 @@ impl Worker {
                 && now_ms.saturating_sub(txn.started_ms) > limit_ms
             {
                 txn.aborted = true;
-                overdue.push((txn.id, std::mem::take(&mut txn.fetched)));
+                overdue.push((txn.reader(), std::mem::take(&mut txn.fetched)));
                 txn.written.clear();
             }
         }
-        for (id, fetched) in overdue {
-            self.untrack_keys(fetched.into_keys(), Some(id));
+        for (reader, fetched) in overdue {
+            self.untrack_keys(fetched.into_keys(), reader);
         }
     }
 }
@@ -465,6 +480,12 @@ fn origin_resp(worker: &mut Worker, origin: Origin) -> shoal_protocol::RespVersi
 }
 
 impl Interactive {
+    /// The reader id its key reads are tracked under: its age when it has
+    /// priority, else none.
+    fn reader(&self) -> Option<u64> {
+        self.priority.then_some(self.id)
+    }
+
     /// Adds keys read from a shard to the overlay.
     fn take_in(&mut self, entries: Vec<(DbKey, Option<Record>, u64)>) {
         for ((db, key), record, version) in entries {

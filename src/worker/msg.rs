@@ -269,6 +269,8 @@ pub enum Msg {
     Fetch {
         /// The transaction's age (its id).
         tx: u64,
+        /// The id to track its reads under, when it has priority.
+        reader: Option<u64>,
         /// The reply slot of the command that needs them.
         origin: Origin,
         /// The keys on the receiving shard.
@@ -278,6 +280,8 @@ pub enum Msg {
     Fetched {
         /// The transaction's id.
         tx: u64,
+        /// As in `Fetch`.
+        reader: Option<u64>,
         /// The reply slot of the command that needs them.
         origin: Origin,
         /// Each key's live entry and version.
@@ -339,7 +343,7 @@ pub struct VersionCheck {
     /// For a watched key that was live then: it must still be live (a
     /// watched key that expires fails EXEC).
     pub must_be_live: bool,
-    /// The transaction writes it: no older open transaction may have read
+    /// The transaction writes it: no older retried transaction still open may have read
     /// it (older transactions win, so none starves).
     pub written: bool,
 }

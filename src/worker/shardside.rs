@@ -63,9 +63,10 @@ impl Worker {
             Msg::Watched { origin, entries } => self.watched(origin, entries),
             Msg::Fetched {
                 tx,
+                reader,
                 origin,
                 entries,
-            } => self.fetched(tx, origin, entries),
+            } => self.fetched(tx, reader, origin, entries),
             Msg::Untrack { keys, reader } => {
                 keys.iter()
                     .for_each(|key| self.versions.untrack(key, reader));
@@ -173,12 +174,17 @@ impl Worker {
                     },
                 );
             }
-            Msg::Fetch { tx, origin, keys } => {
+            Msg::Fetch {
+                tx,
+                reader,
+                origin,
+                keys,
+            } => {
                 let records = self.gather_records(&keys);
                 let entries = records
                     .into_iter()
                     .map(|(key, record)| {
-                        let version = self.versions.track(&key, Some(tx));
+                        let version = self.versions.track(&key, reader);
                         (key, record, version)
                     })
                     .collect();
@@ -186,6 +192,7 @@ impl Worker {
                     origin.worker,
                     Msg::Fetched {
                         tx,
+                        reader,
                         origin,
                         entries,
                     },
