@@ -3,7 +3,10 @@
 //! the command and both replies.
 //!
 //! A [`Script`] is a list of [`Step`]s run on one fresh connection to each
-//! server, after a `FLUSHALL`, so scripts do not depend on one another. Each
+//! server, after a `FLUSHALL`, so scripts do not depend on one another. A
+//! step may instead run on another connection of the same server ([`on`]),
+//! for what only a second client can show: a WATCHed key changed by someone
+//! else, a transaction's writes not yet visible to others. Each
 //! step says how its two replies are compared ([`Check`]): exactly unless a
 //! reply legitimately differs between two correct servers (key order, cursors,
 //! connection ids, clocks), in which case the step normalises both replies in
@@ -11,6 +14,7 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use shoal_protocol::Reply;
@@ -78,21 +82,37 @@ pub struct Step {
     pub args: Vec<Vec<u8>>,
     /// How the replies are compared.
     pub check: Check,
+    /// Which of the script's connections sends it: 0 is the script's own,
+    /// the others are opened when a step first names them.
+    pub connection: usize,
 }
 
 impl Step {
     /// A step from text arguments.
     pub fn new(args: &[&str], check: Check) -> Step {
-        Step {
-            args: args.iter().map(|arg| arg.as_bytes().to_vec()).collect(),
+        Step::bytes(
+            args.iter().map(|arg| arg.as_bytes().to_vec()).collect(),
             check,
-        }
+        )
     }
 
     /// A step from binary arguments.
     pub fn bytes(args: Vec<Vec<u8>>, check: Check) -> Step {
-        Step { args, check }
+        Step {
+            args,
+            check,
+            connection: 0,
+        }
     }
+}
+
+/// `step` sent on the script's connection number `connection` (1 and up)
+/// instead of its own (0): another client of the same server, prepared
+/// like the script's own. Connections are numbered per script; each server
+/// gets its own set, so connection 1 to Redis and connection 1 to Shoal
+/// play the same client.
+pub fn on(connection: usize, step: Step) -> Step {
+    Step { connection, ..step }
 }
 
 /// A step compared exactly.
@@ -133,10 +153,7 @@ pub fn scan_page(args: &[&str]) -> Step {
 /// A wait of `ms` milliseconds between steps, at most a second.
 pub fn pause(ms: u64) -> Step {
     assert!(ms <= 1000, "a pause of {ms} ms would slow the suite");
-    Step {
-        args: Vec::new(),
-        check: Check::Pause(ms),
-    }
+    Step::bytes(Vec::new(), Check::Pause(ms))
 }
 
 /// A step whose replies are not compared.
@@ -144,7 +161,8 @@ pub fn ignore(args: &[&str]) -> Step {
     Step::new(args, Check::Ignore)
 }
 
-/// A named sequence of steps run on one fresh connection per server.
+/// A named sequence of steps run on one fresh connection per server (and
+/// more where steps say so with [`on`]).
 #[derive(Debug, Clone)]
 pub struct Script {
     /// Shown in mismatch reports.
@@ -179,8 +197,12 @@ pub struct DiffOptions {
     pub server_args: Vec<String>,
     /// Send each script as one pipeline (every command written before any
     /// reply is read), so that replies of commands that run on different
-    /// shards must still come back in order. Scripts with SCAN iterations,
-    /// pauses or a closing connection cannot be pipelined.
+    /// shards must still come back in order. A SCAN iteration, a pause or a
+    /// step on another connection cannot be part of a pipeline: it ends the
+    /// one before it (whose replies are all read first) and the steps after
+    /// it start the next, so that another client's command still lands
+    /// between the same two commands as in the unpipelined run. A
+    /// connection that closes fails the rest of its pipeline as closed.
     pub pipelined: bool,
 }
 
@@ -302,47 +324,166 @@ fn run_scripts(
     label: &str,
     report: &mut Vec<String>,
 ) -> Result<(), String> {
+    let mode = if options.pipelined { " pipelined" } else { "" };
     for script in scripts {
-        let opened = |what: &str| {
-            Pair::open(redis, shoal, options)
-                .map_err(|error| format!("script '{}' {what}: {error}", script.name))
-        };
-        let mut pair = opened("before its first step")?;
-        if options.pipelined {
-            report.extend(
-                pair.pipeline(&script.steps)
-                    .into_iter()
-                    .map(|(index, mismatch)| {
-                        let command = show_command(&script.steps[index].args);
-                        let name = &script.name;
-                        format!(
-                            "[{label} pipelined] script '{name}' step {}: {command}\n{mismatch}",
-                            index + 1
-                        )
-                    }),
-            );
-            continue;
-        }
-        for (index, step) in script.steps.iter().enumerate() {
+        let name = &script.name;
+        let mut connections = Connections::open(redis, shoal, options)
+            .map_err(|error| format!("script '{name}' before its first step: {error}"))?;
+        for (range, pipelined) in batches(&script.steps, options.pipelined) {
             assert!(
                 Instant::now() < deadline,
                 "the comparison ran past {COMPARISON_BUDGET:?}; mismatches so far:\n{}",
                 report.join("\n")
             );
-            if let Some(mismatch) = pair.step(step) {
+            let first = range.start;
+            let steps = &script.steps[range];
+            let number = steps[0].connection;
+            let outcome = if pipelined {
+                connections.pipeline(steps)
+            } else {
+                connections
+                    .step(&steps[0])
+                    .map(|mismatch| mismatch.map(|mismatch| (0, mismatch)).into_iter().collect())
+            };
+            let mismatches =
+                outcome.map_err(|error| format!("script '{name}' step {}: {error}", first + 1))?;
+            for (offset, mismatch) in mismatches {
+                let index = first + offset;
+                let step = &script.steps[index];
+                let connection = match step.connection {
+                    0 => String::new(),
+                    other => format!(" on connection {other}"),
+                };
                 report.push(format!(
-                    "[{label}] script '{}' step {}: {}\n{mismatch}",
-                    script.name,
+                    "[{label}{mode}] script '{name}' step {}{connection}: {}\n{mismatch}",
                     index + 1,
                     show_command(&step.args)
                 ));
             }
-            if pair.needs_reopen {
-                pair = opened(&format!("after step {}", index + 1))?;
-            }
+            connections.replace_if_broken(number).map_err(|error| {
+                format!(
+                    "script '{name}' after step {}: {error}",
+                    first + steps.len()
+                )
+            })?;
         }
     }
     Ok(())
+}
+
+/// How a script's steps are sent: ranges of steps, each either one step
+/// sent and answered on its own (`false`) or a run of steps sent as one
+/// pipeline (`true`). Unpipelined, every step is its own range; pipelined,
+/// each run of consecutive steps on one connection is a pipeline, ended by
+/// a step on another connection, a SCAN iteration or a pause (neither of
+/// which can be pipelined: one takes several round trips, the other must
+/// wait after the replies before it).
+fn batches(steps: &[Step], pipelined: bool) -> Vec<(Range<usize>, bool)> {
+    let alone = |step: &Step| !pipelined || matches!(step.check, Check::ScanAll | Check::Pause(_));
+    let mut batches: Vec<(Range<usize>, bool)> = Vec::new();
+    for (index, step) in steps.iter().enumerate() {
+        if !alone(step) {
+            if let Some((range, true)) = batches.last_mut() {
+                if steps[range.start].connection == step.connection {
+                    range.end = index + 1;
+                    continue;
+                }
+            }
+        }
+        batches.push((index..index + 1, !alone(step)));
+    }
+    batches
+}
+
+/// A script's connections to both servers, by number. Connection 0 is
+/// opened (and the servers flushed) before the first step; another is
+/// opened when a step first names it, as most scripts need none.
+struct Connections<'a> {
+    redis_server: &'a ServerProcess,
+    shoal_server: &'a ServerProcess,
+    options: &'a DiffOptions,
+    /// `None`: not opened yet, or closed or hung since (opened again
+    /// when a step names it).
+    pairs: Vec<Option<Pair>>,
+}
+
+impl<'a> Connections<'a> {
+    /// Opens connection 0 and flushes both servers.
+    fn open(
+        redis_server: &'a ServerProcess,
+        shoal_server: &'a ServerProcess,
+        options: &'a DiffOptions,
+    ) -> Result<Connections<'a>, String> {
+        let own = Pair::open(redis_server, shoal_server, options)?;
+        Ok(Connections {
+            redis_server,
+            shoal_server,
+            options,
+            pairs: vec![Some(own)],
+        })
+    }
+
+    /// Connection `number`, opened first if it is not open (connection 0
+    /// opened again flushes both servers, as before the first step).
+    fn pair(&mut self, number: usize) -> Result<&mut Pair, String> {
+        if self.pairs.len() <= number {
+            self.pairs.resize_with(number + 1, || None);
+        }
+        let slot = &mut self.pairs[number];
+        if slot.is_none() {
+            let (redis, shoal, options) = (self.redis_server, self.shoal_server, self.options);
+            let pair = if number == 0 {
+                Pair::open(redis, shoal, options)
+            } else {
+                Pair::open_other(redis, shoal, options)
+            };
+            *slot = Some(pair.map_err(|error| format!("opening connection {number}: {error}"))?);
+        }
+        slot.as_mut()
+            .ok_or_else(|| format!("connection {number} was not opened"))
+    }
+
+    /// Runs one step on its connection; a description of the mismatch,
+    /// if any, or `Err` when a server cannot be reached.
+    fn step(&mut self, step: &Step) -> Result<Option<String>, String> {
+        if let Check::Pause(ms) = step.check {
+            // A pause is no command: it opens no connection.
+            std::thread::sleep(Duration::from_millis(ms));
+            return Ok(None);
+        }
+        let pair = self.pair(step.connection)?;
+        Ok(pair.step(step))
+    }
+
+    /// Sends steps, all on one connection, as one pipeline; the index
+    /// (among `steps`) and description of each mismatch.
+    fn pipeline(&mut self, steps: &[Step]) -> Result<Vec<(usize, String)>, String> {
+        let Some(number) = steps.first().map(|step| step.connection) else {
+            return Ok(Vec::new());
+        };
+        assert!(
+            steps.iter().all(|step| step.connection == number),
+            "a pipeline runs on one connection"
+        );
+        Ok(self.pair(number)?.pipeline(steps))
+    }
+
+    /// Replaces connection `number` when it closed or hung: connection 0
+    /// at once, flushing both servers as before the first step (a script
+    /// whose own connection closed goes on from a known state, whatever
+    /// the other connections do next); another when a step next names it.
+    fn replace_if_broken(&mut self, number: usize) -> Result<(), String> {
+        let Some(slot) = self.pairs.get_mut(number) else {
+            return Ok(());
+        };
+        if slot.as_ref().is_some_and(|pair| pair.needs_reopen) {
+            *slot = None;
+            if number == 0 {
+                self.pair(0)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One connection to each server.
@@ -354,26 +495,29 @@ struct Pair {
 }
 
 impl Pair {
-    /// Connects to both, authenticates, switches protocol, flushes; `Err`
-    /// says which server could not be reached or refused which step.
+    /// Connects to both without preparing either.
+    fn connect(redis_server: &ServerProcess, shoal_server: &ServerProcess) -> Result<Pair, String> {
+        Ok(Pair {
+            redis: connect("redis-server", redis_server)?,
+            shoal: connect("shoal-server", shoal_server)?,
+            needs_reopen: false,
+        })
+    }
+
+    /// A script's own connection: connects to both, authenticates, switches
+    /// protocol, flushes; `Err` says which server could not be reached or
+    /// refused which step.
     fn open(
         redis_server: &ServerProcess,
         shoal_server: &ServerProcess,
         options: &DiffOptions,
     ) -> Result<Pair, String> {
-        let connect_both = || -> Result<Pair, String> {
-            Ok(Pair {
-                redis: connect("redis-server", redis_server)?,
-                shoal: connect("shoal-server", shoal_server)?,
-                needs_reopen: false,
-            })
-        };
-        let mut pair = connect_both()?;
+        let mut pair = Pair::connect(redis_server, shoal_server)?;
         if let Some(password) = &options.password {
             // An unauthenticated connection cannot switch to RESP3 (HELLO
             // without AUTH is refused), so scripts under a password do it.
             assert!(!options.resp3, "resp3 and password do not combine");
-            let mut admin = connect_both()?;
+            let mut admin = Pair::connect(redis_server, shoal_server)?;
             admin.prepare(&["AUTH", password])?;
             admin.prepare(&["FLUSHALL"])?;
         } else {
@@ -381,6 +525,25 @@ impl Pair {
                 pair.prepare(&["HELLO", "3"])?;
             }
             pair.prepare(&["FLUSHALL"])?;
+        }
+        Ok(pair)
+    }
+
+    /// Another connection of a script: authenticated when the servers have
+    /// a password (a script tests authentication on its own connection;
+    /// the others are there to act on the data), switched to RESP3 like
+    /// the script's own; nothing is flushed.
+    fn open_other(
+        redis_server: &ServerProcess,
+        shoal_server: &ServerProcess,
+        options: &DiffOptions,
+    ) -> Result<Pair, String> {
+        let mut pair = Pair::connect(redis_server, shoal_server)?;
+        if let Some(password) = &options.password {
+            pair.prepare(&["AUTH", password])?;
+        }
+        if options.resp3 {
+            pair.prepare(&["HELLO", "3"])?;
         }
         Ok(pair)
     }
@@ -405,13 +568,8 @@ impl Pair {
 
     /// Runs one step on both servers; a description of the mismatch, if any.
     fn step(&mut self, step: &Step) -> Option<String> {
-        match step.check {
-            Check::ScanAll => return self.scan_all(&step.args),
-            Check::Pause(ms) => {
-                std::thread::sleep(Duration::from_millis(ms));
-                return None;
-            }
-            _ => {}
+        if step.check == Check::ScanAll {
+            return self.scan_all(&step.args);
         }
         let args: Vec<&[u8]> = step.args.iter().map(Vec::as_slice).collect();
         let redis = exchange(&mut self.redis, &args);
@@ -443,11 +601,18 @@ impl Pair {
         for step in steps {
             assert!(
                 !matches!(step.check, Check::ScanAll | Check::Pause(_)),
-                "a pipelined script cannot iterate SCAN or pause"
+                "a pipeline cannot iterate SCAN or pause"
             );
         }
         let redis = pipeline_replies(&mut self.redis, steps);
         let shoal = pipeline_replies(&mut self.shoal, steps);
+        if redis
+            .iter()
+            .chain(&shoal)
+            .any(|outcome| !matches!(outcome, ReadOutcome::Reply(_)))
+        {
+            self.needs_reopen = true;
+        }
         let mut mismatches = Vec::new();
         for (index, step) in steps.iter().enumerate() {
             let same = match (&redis[index], &shoal[index]) {
