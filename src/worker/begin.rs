@@ -21,6 +21,7 @@
 use ahash::{AHashMap, AHashSet};
 use shoal_protocol::ReplyEncoder;
 
+use super::changes::reply_says_unchanged;
 use super::msg::{DbKey, Msg, Origin, VersionCheck};
 use super::tx::db_keys;
 use super::Worker;
@@ -508,6 +509,7 @@ impl Interactive {
         let Exec::Shard(handler) = spec.exec else {
             return;
         };
+        let before = out.len();
         let mut ctx = ShardCtx {
             shard: &mut self.overlay,
             db,
@@ -516,7 +518,7 @@ impl Interactive {
             blocked: false,
         };
         handler(&mut ctx, args);
-        if spec.is_write() {
+        if spec.is_write() && !reply_says_unchanged(spec, args, &out.as_bytes()[before..]) {
             let databases = self.overlay.databases();
             self.written.extend(db_keys(spec, args, db, databases));
         }

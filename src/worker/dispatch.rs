@@ -183,6 +183,18 @@ impl Worker {
         client.last_active_ms = now_ms;
         let spec = match check(args, client.authenticated) {
             Checked::Run(spec) => spec,
+            Checked::Reject(message) if is(args[0], "EXEC") => {
+                // As Redis's `rejectCommand`: a refused EXEC aborts (and
+                // ends) the transaction, saying why, even outside MULTI.
+                let reason = message.strip_prefix(b"ERR ").unwrap_or(&message);
+                let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
+                text.extend_from_slice(reason);
+                client.reply_now(|out| out.error(&text));
+                client.multi = None;
+                bump(&self.shared.stats[self.id].errors, 1);
+                self.unwatch_all(slot);
+                return Flow::Continue;
+            }
             Checked::Reject(message) => {
                 client.reply_now(|out| out.error(&message));
                 // As Redis: a command refused inside MULTI dooms the EXEC.
@@ -314,23 +326,47 @@ impl Worker {
                 ));
         if target == self.id && !locked {
             self.refresh_shard_settings();
-            let Worker { shard, conns, .. } = self;
+            let Worker {
+                shard,
+                conns,
+                versions,
+                ..
+            } = self;
             let Some(conn) = conns.get_mut(slot).and_then(Option::as_mut) else {
                 return;
             };
-            conn.client.reply_now(|out| {
+            if versions.is_empty() {
+                conn.client.reply_now(|out| {
+                    handler(
+                        &mut ShardCtx {
+                            shard,
+                            db,
+                            now_ms,
+                            out,
+                            blocked: false,
+                        },
+                        args,
+                    )
+                });
+                self.after_write(spec, args, db, None);
+            } else {
+                // Someone watches a key: whether this write changed its
+                // keys shows in the reply.
+                let mut out = ReplyEncoder::new(conn.client.resp());
                 handler(
                     &mut ShardCtx {
                         shard,
                         db,
                         now_ms,
-                        out,
+                        out: &mut out,
                         blocked: false,
                     },
                     args,
-                )
-            });
-            self.after_write(spec, args, db);
+                );
+                let reply = out.take_bytes();
+                conn.client.reply_now(|out| out.raw(&reply));
+                self.after_write(spec, args, db, Some(&reply));
+            }
             return;
         }
         let Some((origin, db, resp)) = self.await_origin(slot) else {

@@ -3,6 +3,7 @@
 
 pub mod begin;
 mod blocking;
+mod changes;
 mod command_cmd;
 mod config_cmd;
 mod dispatch;

@@ -17,6 +17,7 @@
 
 use shoal_protocol::ReplyEncoder;
 
+use super::changes::reply_says_unchanged;
 use super::dispatch::{command_key_positions, is_fan_out_local};
 use super::msg::{DbKey, Msg, Origin, VersionCheck};
 use super::tx::db_keys;
@@ -361,7 +362,7 @@ impl Worker {
                 continue;
             };
             match spec.exec {
-                Exec::Shard(handler) => {
+                Exec::Shard(_) => {
                     self.refresh_shard_settings();
                     let now_ms = self.now_ms;
                     let Worker { shard, conns, .. } = self;
@@ -369,9 +370,9 @@ impl Worker {
                         return;
                     };
                     let db = conn.client.db;
-                    conn.client
-                        .reply_now(|out| run_in_exec(shard, db, now_ms, out, handler, &args));
-                    self.after_write(spec, &args, db);
+                    let reply = run_in_exec(shard, db, now_ms, conn.client.resp(), spec, &args);
+                    conn.client.reply_now(|out| out.raw(&reply));
+                    self.after_write(spec, &args, db, Some(&reply));
                 }
                 Exec::Local(local) => {
                     self.run_local(slot, local, &args);
@@ -530,9 +531,10 @@ impl Worker {
                 continue;
             };
             match spec.exec {
-                Exec::Shard(handler) => {
-                    run_in_exec(&mut scratch, db, self.now_ms, &mut out, handler, &args);
-                    if spec.is_write() {
+                Exec::Shard(_) => {
+                    let reply = run_in_exec(&mut scratch, db, self.now_ms, state.resp, spec, &args);
+                    out.raw(&reply);
+                    if spec.is_write() && !reply_says_unchanged(spec, &args, &reply) {
                         written.extend(db_keys(spec, &args, db, self.shared.databases));
                     }
                 }
@@ -596,8 +598,17 @@ impl Worker {
 
     /// Records a write command's keys as written, for watchers and
     /// transactions, and wakes clients blocked on them.
-    pub(super) fn after_write(&mut self, spec: &CommandSpec, args: &[&[u8]], db: usize) {
-        if !self.versions.is_empty() && spec.is_write() {
+    /// `reply` is its encoded reply, when known (it is whenever a key is
+    /// tracked): a failed or no-op write changes nothing.
+    pub(super) fn after_write(
+        &mut self,
+        spec: &CommandSpec,
+        args: &[&[u8]],
+        db: usize,
+        reply: Option<&[u8]>,
+    ) {
+        let changed = reply.is_none_or(|reply| !reply_says_unchanged(spec, args, reply));
+        if !self.versions.is_empty() && spec.is_write() && changed {
             let databases = self.shared.databases;
             for (key_db, key) in db_keys(spec, args, db, databases) {
                 self.versions.touch(key_db, &key);
@@ -649,21 +660,32 @@ fn run_in_exec(
     shard: &mut Shard,
     db: usize,
     now_ms: u64,
-    out: &mut ReplyEncoder,
-    handler: cmd::table::ShardHandler,
+    resp: shoal_protocol::RespVersion,
+    spec: &CommandSpec,
     args: &[&[u8]],
-) {
+) -> Vec<u8> {
+    let Exec::Shard(handler) = spec.exec else {
+        return Vec::new();
+    };
+    let mut out = ReplyEncoder::new(resp);
     let mut ctx = ShardCtx {
         shard,
         db,
         now_ms,
-        out,
+        out: &mut out,
         blocked: false,
     };
     handler(&mut ctx, args);
     if ctx.blocked {
-        crate::cmd::blocking::write_timeout_reply(out);
+        // Redis's blocking commands check CLIENT_DENY_BLOCKING themselves:
+        // the moving ones answer a null bulk, the others a null array.
+        if matches!(spec.name, "blmove" | "brpoplpush") {
+            out.null();
+        } else {
+            crate::cmd::blocking::write_timeout_reply(&mut out);
+        }
     }
+    out.take_bytes()
 }
 
 #[cfg(test)]

@@ -129,14 +129,14 @@ impl Worker {
                 if let Some(spec) = spec.filter(|spec| super::blocking::is_blocking(spec)) {
                     self.note_blocking_try(origin, spec, &borrowed, db, blocked);
                 }
+                if let Some(spec) = spec {
+                    self.after_write(spec, &borrowed, db, Some(&bytes));
+                }
                 if blocked {
                     let shard = self.id;
                     self.deliver(origin.worker, Msg::Blocked { origin, shard });
                 } else {
                     self.deliver(origin.worker, Msg::Reply { origin, bytes });
-                }
-                if let Some(spec) = spec {
-                    self.after_write(spec, &borrowed, db);
                 }
             }
             Msg::Lock {
