@@ -205,6 +205,9 @@ fn runtime_errors() -> Script {
         x(&["HSET", &b, "f", "v"]),
         x(&["ZADD", &a, "nan", "m"]),
     ]));
+    // MONITOR would block the client: inside EXEC it is refused.
+    steps.extend(transaction(vec![x(&["MONITOR"]), x(&["PING"])]));
+    steps.push(x(&["PING"]));
     script("errors while executing are in the EXEC reply", steps)
 }
 

@@ -30,6 +30,9 @@ use crate::slot::key_shard;
 /// Redis's reply to EXEC after a command failed to queue.
 const EXECABORT: &[u8] = b"EXECABORT Transaction discarded because of previous errors.";
 
+/// Redis's answer to MONITOR inside EXEC (it would block the client).
+const MONITOR_IN_EXEC: &[u8] = b"ERR MONITOR isn't allowed for DENY BLOCKING client";
+
 /// A client's MULTI: what it queued, and whether something failed to queue.
 #[derive(Debug, Default)]
 pub struct MultiState {
@@ -374,6 +377,11 @@ impl Worker {
                     conn.client.reply_now(|out| out.raw(&reply));
                     self.after_write(spec, &args, db, Some(&reply));
                 }
+                Exec::Local(Local::Monitor) => {
+                    if let Some(client) = self.client_mut(slot) {
+                        client.reply_now(|out| out.error(MONITOR_IN_EXEC));
+                    }
+                }
                 Exec::Local(local) => {
                     self.run_local(slot, local, &args);
                 }
@@ -538,6 +546,7 @@ impl Worker {
                         written.extend(db_keys(spec, &args, db, self.shared.databases));
                     }
                 }
+                Exec::Local(Local::Monitor) => out.error(MONITOR_IN_EXEC),
                 Exec::Local(local) => {
                     let reply = slot.map(|slot| self.run_local_captured(slot, local, &args));
                     match reply {
