@@ -404,7 +404,9 @@ impl Worker {
             .get_mut(&origin.client)
             .filter(|state| state.origin == origin);
         let Some(state) = current else {
-            // The client left while its try ran: the shard must forget it.
+            // The client left while its try ran, which found nothing: the
+            // shard must forget it.
+            self.orphans.remove(&origin.client);
             self.deliver(
                 shard,
                 Msg::Unregister {
@@ -543,7 +545,9 @@ impl Worker {
         let state = self.blocked.remove(&client)?;
         self.forget_block(&state);
         self.count_blocked();
-        Some(state.origin)
+        let origin = state.origin;
+        self.keep_orphan(state);
+        Some(origin)
     }
 }
 

@@ -13,6 +13,7 @@ mod local;
 pub mod locks;
 pub mod msg;
 pub mod multi;
+mod orphans;
 mod shardside;
 pub mod shared;
 pub mod slowlog;
@@ -105,6 +106,8 @@ pub struct Worker {
     registry: blocking::Registry,
     /// This worker's clients in a blocking command, by client id.
     blocked: AHashMap<u64, blocking::BlockedClient>,
+    /// Blocked clients that left while their retry ran, until its outcome.
+    orphans: AHashMap<u64, blocking::BlockedClient>,
     /// (deadline, client) of the blocked clients with a timeout.
     block_deadlines: std::collections::BTreeSet<(u64, u64)>,
     next_token: u64,
@@ -199,6 +202,7 @@ impl Worker {
             versions: versions::KeyVersions::default(),
             registry: blocking::Registry::default(),
             blocked: AHashMap::default(),
+            orphans: AHashMap::default(),
             block_deadlines: std::collections::BTreeSet::new(),
             next_token: 0,
             now_ms: unix_ms(),

@@ -10,6 +10,7 @@ impl Worker {
         match msg {
             Msg::Reply { origin, bytes } => {
                 self.on_blocking_reply(origin);
+                self.settle_orphan(origin, Some(&bytes));
                 self.complete(origin, bytes);
             }
             Msg::Blocked { origin, shard } => self.on_blocked(origin, shard),

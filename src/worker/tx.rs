@@ -229,7 +229,9 @@ impl Worker {
                 self.on_blocked(origin, home);
             }
             // Found nothing but its client left: nothing to answer.
-            Some((false, _)) if blocked => {}
+            Some((false, _)) if blocked => {
+                self.orphans.remove(&origin.client);
+            }
             _ => self.send_reply(origin, out),
         }
     }
