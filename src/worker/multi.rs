@@ -364,6 +364,7 @@ impl Worker {
             let Some(spec) = cmd::lookup(args[0]) else {
                 continue;
             };
+            self.count_call(spec);
             match spec.exec {
                 Exec::Shard(_) => {
                     self.refresh_shard_settings();
@@ -538,6 +539,7 @@ impl Worker {
             let Some(spec) = cmd::lookup(args[0]) else {
                 continue;
             };
+            self.count_call(spec);
             match spec.exec {
                 Exec::Shard(_) => {
                     let reply = run_in_exec(&mut scratch, db, self.now_ms, state.resp, spec, &args);
@@ -581,6 +583,13 @@ impl Worker {
             );
         }
         self.send_reply(state.origin, out);
+    }
+
+    /// Counts a command run inside EXEC, as Redis counts each one it calls.
+    fn count_call(&self, spec: &'static CommandSpec) {
+        let stats = &self.shared.stats[self.id];
+        super::shared::bump(&stats.commands, 1);
+        super::shared::bump(&stats.calls[crate::cmd::table::index_of(spec)], 1);
     }
 
     /// Runs a connection command for the client in `slot`, returning its
