@@ -229,6 +229,10 @@ impl ListValue {
         };
         let taken = fitting(fill, end.bytes_len(), end.len(), elements);
         push_run(end, left, &elements[..taken]);
+        if taken < elements.len() {
+            // Full: it is no longer the end that takes pushes.
+            end.trim_room();
+        }
         if let Nodes::Many(list) = &mut self.nodes {
             list.len += taken;
         }
@@ -242,8 +246,11 @@ impl ListValue {
             debug_assert!(taken > 0, "an empty node takes any element");
             let mut node = ListNode::new();
             push_run(&mut node, left, &rest[..taken]);
-            fresh.push(node);
             rest = &rest[taken..];
+            if !rest.is_empty() {
+                node.trim_room();
+            }
+            fresh.push(node);
         }
         let added = elements.len() - taken;
         let mut nodes = match std::mem::replace(&mut self.nodes, Nodes::One(ListNode::new())) {
