@@ -1,13 +1,12 @@
 //! One logical database of one shard: keys, values and their expiry.
 
-use ahash::RandomState;
-use indexmap::IndexMap;
-
 use super::access::{AccessPolicy, Lookup, Tracking};
+use super::key_table::{CompactKey, KeyTable};
 use super::value::Value;
 
-/// A key as stored.
-pub type Key = Box<[u8]>;
+/// A key as stored: inline up to 22 bytes, boxed beyond (see
+/// [`CompactKey`]); it dereferences to its bytes.
+pub type Key = CompactKey;
 
 /// What is stored under a key: 32 bytes, the expiry time kept apart (as
 /// Redis keeps its `expires` dict), since most keys have none.
@@ -32,15 +31,15 @@ pub struct Record {
     pub expire_at_ms: u64,
 }
 
-/// Keys held by one shard for one database. An `IndexMap` gives O(1)
+/// Keys held by one shard for one database. A [`KeyTable`] gives O(1)
 /// random access by position, which serves RANDOMKEY, sampled expiry and a
 /// SCAN cursor that survives deletions.
 #[derive(Debug, Default)]
 pub struct Db {
-    entries: IndexMap<Key, Entry, RandomState>,
+    entries: KeyTable<Entry>,
     /// Expiry times of the keys that have one; also what the active expiry
     /// cycle samples.
-    volatile: IndexMap<Key, u64, RandomState>,
+    volatile: KeyTable<u64>,
 }
 
 impl Db {
@@ -56,8 +55,8 @@ impl Db {
 
     /// Removes everything.
     pub fn clear(&mut self) {
-        self.entries = IndexMap::default();
-        self.volatile = IndexMap::default();
+        self.entries.clear();
+        self.volatile.clear();
     }
 
     /// The expiry time of `key` (0: none), expired or not.
@@ -73,7 +72,7 @@ impl Db {
     fn remove_index(&mut self, index: usize) -> Option<Record> {
         let (key, entry) = self.entries.swap_remove_index(index)?;
         let expire_at_ms = if entry.volatile {
-            self.volatile.swap_remove(&*key).unwrap_or(0)
+            self.volatile.swap_remove(key.as_bytes()).unwrap_or(0)
         } else {
             0
         };
@@ -86,7 +85,8 @@ impl Db {
     /// The position of `key` if it is live; an expired key is removed on
     /// the way.
     fn live_index(&mut self, key: &[u8], now_ms: u64, tracking: &mut Tracking) -> Option<usize> {
-        let (index, _, entry) = self.entries.get_full(key)?;
+        let index = self.entries.get_index_of(key)?;
+        let (_, entry) = self.entries.get_index(index)?;
         if self.is_expired(key, entry, now_ms) {
             self.remove_index(index);
             tracking.count_expired();
@@ -126,8 +126,12 @@ impl Db {
         now_ms: u64,
         policy: AccessPolicy,
     ) {
-        match self.entries.get_mut(key) {
-            Some(entry) => {
+        match self.entries.entry(key) {
+            Ok(index) => {
+                let (_, entry) = self
+                    .entries
+                    .get_index_mut(index)
+                    .expect("the position entry() found is stored");
                 entry.value = value;
                 if policy == AccessPolicy::Lru {
                     entry.access_clock = policy.initial_clock(now_ms);
@@ -137,9 +141,9 @@ impl Db {
                     self.volatile.swap_remove(key);
                 }
             }
-            None => {
-                self.entries.insert(
-                    key.into(),
+            Err(vacant) => {
+                vacant.insert(
+                    key,
                     Entry {
                         value,
                         access_clock: policy.initial_clock(now_ms),
@@ -168,9 +172,9 @@ impl Db {
         } = record;
         self.remove(key);
         entry.volatile = expire_at_ms != 0;
-        self.entries.insert(key.into(), entry);
+        self.entries.insert(key, entry);
         if expire_at_ms != 0 {
-            self.volatile.insert(key.into(), expire_at_ms);
+            self.volatile.insert(key, expire_at_ms);
         }
     }
 
@@ -187,7 +191,7 @@ impl Db {
         };
         entry.volatile = expire_at_ms != 0;
         if expire_at_ms != 0 {
-            self.volatile.insert(key.into(), expire_at_ms);
+            self.volatile.insert(key, expire_at_ms);
         } else {
             self.volatile.swap_remove(key);
         }

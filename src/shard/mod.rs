@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod db;
+pub mod key_table;
 pub mod value;
 
 use std::sync::Arc;
