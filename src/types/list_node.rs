@@ -524,7 +524,7 @@ mod tests {
 
     #[test]
     fn a_large_node_pushes_and_pops_at_the_head_without_moving_its_elements() {
-        let big = vec![7u8; 100];
+        let big = [7u8; 100];
         let mut node = ListNode::from_entries((0..20).map(|_| &big[..]));
         let mut moves = 0;
         let mut pointer = node.bytes.as_ptr();
