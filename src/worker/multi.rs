@@ -606,6 +606,8 @@ impl Worker {
             return Vec::new();
         };
         let mut captured = std::mem::replace(&mut client.out, out);
+        // HELLO inside EXEC switches the connection's protocol.
+        client.out.set_version(captured.version());
         debug_assert!(
             client.pending.is_empty(),
             "a captured command replied later"
