@@ -32,8 +32,22 @@ fn tune_allocator() {
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
 }
 
+/// A panic anywhere stops the whole server, as a Redis crash does: a
+/// worker thread that died alone would leave its listener closed and its
+/// clients reset while the rest answers, a half-alive server no
+/// supervisor restarts.
+fn abort_on_panic() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(info);
+        eprintln!("shoal-server: a thread panicked; stopping the server");
+        std::process::abort();
+    }));
+}
+
 fn main() -> ExitCode {
     tune_allocator();
+    abort_on_panic();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("-v" | "--version") => {

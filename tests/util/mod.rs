@@ -23,6 +23,8 @@ pub struct ServerProcess {
     child: Child,
     /// The port it listens on, on 127.0.0.1.
     pub port: u16,
+    /// Where its standard error goes: shown if it dies on its own.
+    log: std::path::PathBuf,
 }
 
 pub use ports::free_port;
@@ -53,13 +55,18 @@ impl ServerProcess {
         args: &[S],
         port: u16,
     ) -> Option<ServerProcess> {
+        let log = std::env::temp_dir().join(format!(
+            "shoal-test-server-{}-{port}.log",
+            std::process::id()
+        ));
+        let stderr = std::fs::File::create(&log).map_or_else(|_| Stdio::null(), Stdio::from);
         let child = Command::new(program)
             .args(args)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap_or_else(|error| panic!("cannot start {program}: {error}"));
-        let mut server = ServerProcess { child, port };
+        let mut server = ServerProcess { child, port, log };
         server.wait_listening(program).then_some(server)
     }
 
@@ -130,8 +137,28 @@ impl ServerProcess {
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
+        // A server that died on its own (a crash) says why in the test's
+        // output; one that is still running is stopped here.
+        if let Ok(Some(status)) = self.child.try_wait() {
+            if !status.success() {
+                let said = std::fs::read_to_string(&self.log).unwrap_or_default();
+                let tail: String = said
+                    .chars()
+                    .rev()
+                    .take(4000)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                eprintln!(
+                    "the server on port {} exited by itself ({status}); its last output:\n{tail}",
+                    self.port
+                );
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
