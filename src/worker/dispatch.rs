@@ -14,6 +14,9 @@ use crate::stopwatch::Stopwatch;
 
 use super::shared::bump;
 
+/// The most capacity an emptied query buffer keeps for the next read.
+const QUERY_BUFFER_KEEP_BYTES: usize = 32 * 1024;
+
 /// Redis's text for an unknown command: the name, then the first
 /// arguments, quoted, up to 128 bytes in all.
 pub fn unknown_command_error(args: &[&[u8]]) -> Vec<u8> {
@@ -155,6 +158,12 @@ impl Worker {
             query.clear();
         } else {
             query.drain(..consumed);
+        }
+        // A burst (a long pipeline, a big value) leaves a large buffer
+        // behind; an emptied one is given back, as Redis resizes its query
+        // buffers, so thousands of idle clients hold no burst-sized memory.
+        if query.is_empty() && query.capacity() > QUERY_BUFFER_KEEP_BYTES {
+            query = Vec::new();
         }
         conn.client.stalled = stop_at.is_some();
         conn.client.query = query;
