@@ -22,6 +22,7 @@ use ahash::{AHashMap, AHashSet};
 use shoal_protocol::ReplyEncoder;
 
 use super::changes::reply_says_unchanged;
+use super::locking::{LockPlan, LockStep, Locking};
 use super::msg::{DbKey, Msg, Origin, VersionCheck};
 use super::tx::db_keys;
 use super::Worker;
@@ -85,8 +86,8 @@ pub struct CommitTx {
     /// How its reads are tracked (see `Interactive::priority`).
     reader: Option<u64>,
     /// (shard, keys, checks) in ascending shard order: the lock order.
-    plan: Vec<(usize, Vec<DbKey>, Vec<VersionCheck>)>,
-    locked: usize,
+    plan: LockPlan,
+    locking: Locking,
     /// The final entry of every written key.
     writes: Vec<(DbKey, Option<Record>)>,
 }
@@ -336,7 +337,7 @@ impl Worker {
             return;
         }
         let id = txn.id;
-        let mut plan: Vec<(usize, Vec<DbKey>, Vec<VersionCheck>)> = Vec::new();
+        let mut plan: LockPlan = Vec::new();
         for (key, &version) in &txn.fetched {
             let shard = key_shard(&key.1, workers);
             let check = VersionCheck {
@@ -362,49 +363,53 @@ impl Worker {
         let Some((origin, _, _)) = self.await_origin(slot) else {
             return;
         };
+        self.start_locking(id, &plan, false);
         let state = CommitTx {
             origin,
             reader: txn.reader(),
+            locking: Locking::new(plan.len()),
             plan,
-            locked: 0,
             writes,
         };
-        self.prepare_next(id, &state);
         self.commits.insert(id, state);
     }
 
-    /// Phase one on the next shard of the plan.
-    fn prepare_next(&mut self, id: u64, state: &CommitTx) {
-        let (shard, keys, checks) = &state.plan[state.locked];
-        self.deliver(
-            *shard,
-            Msg::TxLock {
-                tx: id,
-                coordinator: self.id,
-                keys: keys.clone(),
-                checks: checks.clone(),
-                gather: false,
-            },
-        );
-    }
-
-    /// A shard locked a COMMIT's keys and checked them.
-    pub(super) fn commit_locked(&mut self, id: u64, shard: usize, stale: bool) {
-        let Some(state) = self.commits.get_mut(&id) else {
+    /// A shard answered a COMMIT's prepare: it locked the transaction's
+    /// keys and checked them, or (a first try) found them busy.
+    pub(super) fn commit_locked(&mut self, id: u64, shard: usize, stale: bool, busy: bool) {
+        let Some(mut state) = self.commits.remove(&id) else {
             return;
         };
-        debug_assert_eq!(state.plan[state.locked].0, shard, "plan order");
-        state.locked += 1;
-        if !stale && state.locked < state.plan.len() {
-            let state = self.commits.remove(&id).expect("present above");
-            self.prepare_next(id, &state);
-            self.commits.insert(id, state);
+        let Some(index) = state
+            .plan
+            .iter()
+            .position(|(planned, _, _)| *planned == shard)
+        else {
+            debug_assert!(false, "an answer from a shard outside the plan");
             return;
-        }
-        let state = self.commits.remove(&id).expect("present above");
+        };
+        let granted = match state.locking.answer(index, busy, stale, state.plan.len()) {
+            LockStep::Wait => {
+                self.commits.insert(id, state);
+                return;
+            }
+            LockStep::AskNext(next) => {
+                self.ask_lock(id, &state.plan, next, true, false);
+                self.commits.insert(id, state);
+                return;
+            }
+            LockStep::Retry(granted) => {
+                self.release_granted(id, &state.plan, &granted);
+                self.ask_lock(id, &state.plan, 0, true, false);
+                self.commits.insert(id, state);
+                return;
+            }
+            LockStep::Stale(granted) => Some(granted),
+            LockStep::Locked => None,
+        };
         let mut out = ReplyEncoder::new(origin_resp(self, state.origin));
-        if stale {
-            self.release_locked(id, &state.plan[..state.locked]);
+        if let Some(granted) = granted {
+            self.release_granted(id, &state.plan, &granted);
             out.error(CONFLICT);
             // The retry keeps this age, so it is older than newcomers.
             if let Some(client) = self

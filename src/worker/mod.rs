@@ -10,6 +10,7 @@ mod dispatch;
 mod fanout;
 mod info;
 mod local;
+mod locking;
 pub mod locks;
 pub mod msg;
 pub mod multi;

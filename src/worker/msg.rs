@@ -238,6 +238,8 @@ pub enum Msg {
         checks: Vec<VersionCheck>,
         /// Send the keys' entries back (EXEC runs its commands at home).
         gather: bool,
+        /// Queue behind busy keys; else answer `busy` at once.
+        wait: bool,
     },
     /// The keys are locked; whether every check held, and the entries.
     TxLocked {
@@ -249,6 +251,9 @@ pub enum Msg {
         entries: Vec<(DbKey, Option<Record>)>,
         /// Some check failed: the transaction must not apply.
         stale: bool,
+        /// The keys were busy and nothing was locked (a request that
+        /// does not wait).
+        busy: bool,
     },
     /// WATCH these keys: track them and answer their versions.
     Watch {

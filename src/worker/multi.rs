@@ -19,6 +19,7 @@ use shoal_protocol::ReplyEncoder;
 
 use super::changes::reply_says_unchanged;
 use super::dispatch::{command_key_positions, is_fan_out_local};
+use super::locking::{LockPlan, LockStep, Locking};
 use super::msg::{DbKey, Msg, Origin, VersionCheck};
 use super::tx::db_keys;
 use super::Worker;
@@ -60,8 +61,8 @@ pub struct ExecTx {
     resp: shoal_protocol::RespVersion,
     queued: Vec<Vec<Vec<u8>>>,
     /// (shard, keys, checks) in ascending shard order: the lock order.
-    plan: Vec<(usize, Vec<DbKey>, Vec<VersionCheck>)>,
-    locked: usize,
+    plan: LockPlan,
+    locking: Locking,
     gathered: Vec<(DbKey, Option<Record>)>,
     /// Watched keys, tracked until every check is done: an untracked key
     /// forgets its version.
@@ -400,7 +401,7 @@ impl Worker {
         watched: Vec<WatchedKey>,
     ) {
         let workers = self.shared.workers;
-        let mut plan: Vec<(usize, Vec<DbKey>, Vec<VersionCheck>)> = Vec::new();
+        let mut plan: LockPlan = Vec::new();
         for key in keys {
             let shard = key_shard(&key.1, workers);
             match plan.iter_mut().find(|(planned, _, _)| *planned == shard) {
@@ -430,87 +431,66 @@ impl Worker {
             .shared
             .next_tx
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.start_locking(tx, &plan, true);
         let state = ExecTx {
             origin,
             resp,
             queued,
+            locking: Locking::new(plan.len()),
             plan,
-            locked: 0,
             gathered: Vec::new(),
             watched,
         };
-        self.lock_next(tx, &state);
         self.execs.insert(tx, state);
     }
 
-    /// Asks the next shard of an EXEC's plan for its locks.
-    fn lock_next(&mut self, tx: u64, state: &ExecTx) {
-        let (shard, keys, checks) = &state.plan[state.locked];
-        self.deliver(
-            *shard,
-            Msg::TxLock {
-                tx,
-                coordinator: self.id,
-                keys: keys.clone(),
-                checks: checks.clone(),
-                gather: true,
-            },
-        );
-    }
-
-    /// A shard locked an EXEC's or a COMMIT's keys.
+    /// A shard answered an EXEC's or a COMMIT's lock request.
     pub(super) fn tx_locked_for_transaction(
         &mut self,
         tx: u64,
         shard: usize,
         entries: Vec<(DbKey, Option<Record>)>,
         stale: bool,
+        busy: bool,
     ) {
         if self.commits.contains_key(&tx) {
-            self.commit_locked(tx, shard, stale);
+            self.commit_locked(tx, shard, stale, busy);
             return;
         }
-        let Some(state) = self.execs.get_mut(&tx) else {
+        let Some(mut state) = self.execs.remove(&tx) else {
             return;
         };
-        debug_assert_eq!(state.plan[state.locked].0, shard, "plan order");
-        state.locked += 1;
+        let Some(index) = state
+            .plan
+            .iter()
+            .position(|(planned, _, _)| *planned == shard)
+        else {
+            debug_assert!(false, "an answer from a shard outside the plan");
+            return;
+        };
         state.gathered.extend(entries);
-        if stale {
-            let mut state = self.execs.remove(&tx).expect("present above");
-            self.release_locked(tx, &state.plan[..state.locked]);
-            self.untrack_keys(std::mem::take(&mut state.watched).into_iter(), None);
-            let mut out = ReplyEncoder::new(state.resp);
-            out.null_array();
-            self.send_reply(state.origin, out);
-            return;
-        }
-        if state.locked < state.plan.len() {
-            let state = self.execs.remove(&tx).expect("present above");
-            self.lock_next(tx, &state);
-            self.execs.insert(tx, state);
-            return;
-        }
-        let state = self.execs.remove(&tx).expect("present above");
-        self.finish_exec(tx, state);
-    }
-
-    /// Releases the locks of shards that granted them, writing nothing.
-    pub(super) fn release_locked(
-        &mut self,
-        tx: u64,
-        plan: &[(usize, Vec<DbKey>, Vec<VersionCheck>)],
-    ) {
-        for (shard, keys, _) in plan {
-            self.deliver(
-                *shard,
-                Msg::Apply {
-                    tx,
-                    keys: keys.clone(),
-                    writes: Vec::new(),
-                    waiter: None,
-                },
-            );
+        match state.locking.answer(index, busy, stale, state.plan.len()) {
+            LockStep::Wait => {
+                self.execs.insert(tx, state);
+            }
+            LockStep::AskNext(next) => {
+                self.ask_lock(tx, &state.plan, next, true, true);
+                self.execs.insert(tx, state);
+            }
+            LockStep::Retry(granted) => {
+                self.release_granted(tx, &state.plan, &granted);
+                state.gathered.clear();
+                self.ask_lock(tx, &state.plan, 0, true, true);
+                self.execs.insert(tx, state);
+            }
+            LockStep::Stale(granted) => {
+                self.release_granted(tx, &state.plan, &granted);
+                self.untrack_keys(std::mem::take(&mut state.watched).into_iter(), None);
+                let mut out = ReplyEncoder::new(state.resp);
+                out.null_array();
+                self.send_reply(state.origin, out);
+            }
+            LockStep::Locked => self.finish_exec(tx, state),
         }
     }
 

@@ -49,7 +49,27 @@ impl Worker {
                 shard,
                 entries,
                 stale,
-            } => self.tx_locked_for_transaction(tx, shard, entries, stale),
+                busy,
+            } => self.tx_locked_for_transaction(tx, shard, entries, stale, busy),
+            msg @ Msg::TxLock { wait: false, .. } if self.must_wait(&msg) => {
+                // Asked without waiting: busy, nothing locked.
+                if let Msg::TxLock {
+                    tx, coordinator, ..
+                } = msg
+                {
+                    let shard = self.id;
+                    self.deliver(
+                        coordinator,
+                        Msg::TxLocked {
+                            tx,
+                            shard,
+                            entries: Vec::new(),
+                            stale: false,
+                            busy: true,
+                        },
+                    );
+                }
+            }
             Msg::Watch { origin, keys } => {
                 let entries = keys
                     .into_iter()
@@ -156,6 +176,7 @@ impl Worker {
                 keys,
                 checks,
                 gather,
+                wait: _,
             } => {
                 self.locks.lock(tx, &keys);
                 let stale = !checks.iter().all(|check| self.check_holds(check, tx));
@@ -172,6 +193,7 @@ impl Worker {
                         shard,
                         entries,
                         stale,
+                        busy: false,
                     },
                 );
             }
