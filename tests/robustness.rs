@@ -11,26 +11,9 @@ use std::time::{Duration, Instant};
 
 use shoal_protocol::Reply;
 use util::{
-    info_field, keys_on_distinct_shards, shoal_exit, show, Client, ServerProcess, TempFile,
+    info_field, keys_on_distinct_shards, shoal_exit, show, with_1_and_4_threads, Client,
+    ServerProcess, TempFile,
 };
-
-/// Generates `name::threads_1` and `name::threads_4`, each calling `body`
-/// with that worker count.
-macro_rules! with_1_and_4_threads {
-    ($($name:ident => $body:ident;)*) => {$(
-        mod $name {
-            #[test]
-            fn threads_1() {
-                super::$body(1)
-            }
-
-            #[test]
-            fn threads_4() {
-                super::$body(4)
-            }
-        }
-    )*};
-}
 
 with_1_and_4_threads! {
     protocol_errors_close_only_that_connection => protocol_errors;

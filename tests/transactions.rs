@@ -8,23 +8,7 @@ mod util;
 use std::time::Duration;
 
 use shoal_protocol::Reply;
-use util::{keys_on_distinct_shards, Client, ServerProcess};
-
-macro_rules! with_1_and_4_threads {
-    ($($name:ident => $body:ident;)*) => {$(
-        mod $name {
-            #[test]
-            fn threads_1() {
-                super::$body(1)
-            }
-
-            #[test]
-            fn threads_4() {
-                super::$body(4)
-            }
-        }
-    )*};
-}
+use util::{keys_on_distinct_shards, with_1_and_4_threads, Client, ServerProcess};
 
 with_1_and_4_threads! {
     every_error_rule_of_begin => error_rules;

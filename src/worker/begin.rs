@@ -22,13 +22,12 @@ use ahash::{AHashMap, AHashSet};
 use shoal_protocol::ReplyEncoder;
 
 use super::changes::reply_says_unchanged;
-use super::locking::{LockPlan, LockStep, Locking};
+use super::locking::{lock_plan, plan_index, LockPlan, LockStep, Locking};
 use super::msg::{DbKey, Msg, Origin, VersionCheck};
-use super::tx::db_keys;
+use super::tx::{db_keys, keys_by_shard};
 use super::Worker;
 use crate::cmd::{self, CommandSpec, Exec, ShardCtx};
 use crate::shard::{Record, Shard};
-use crate::slot::key_shard;
 
 /// COMMIT's reply when a key the transaction used changed meanwhile.
 pub const CONFLICT: &[u8] =
@@ -205,15 +204,10 @@ impl Worker {
         };
         let id = txn.id;
         let reader = txn.reader();
-        let mut by_shard: std::collections::BTreeMap<usize, Vec<DbKey>> = Default::default();
-        for key in keys {
-            if !txn.fetched.contains_key(&key) {
-                let keys = by_shard.entry(key_shard(&key.1, workers)).or_default();
-                if !keys.contains(&key) {
-                    keys.push(key);
-                }
-            }
-        }
+        let missing = keys
+            .into_iter()
+            .filter(|key| !txn.fetched.contains_key(key));
+        let mut by_shard = keys_by_shard(missing, workers);
         // Keys of this shard come at once unless a commit holds them.
         if let Some(keys) = by_shard.get(&self.id) {
             let busy = !self.locks.is_idle()
@@ -337,24 +331,15 @@ impl Worker {
             return;
         }
         let id = txn.id;
-        let mut plan: LockPlan = Vec::new();
-        for (key, &version) in &txn.fetched {
-            let shard = key_shard(&key.1, workers);
-            let check = VersionCheck {
+        let keys = txn.fetched.keys().cloned();
+        let plan = lock_plan(keys_by_shard(keys, workers), |key| {
+            Some(VersionCheck {
                 key: key.clone(),
-                version,
+                version: txn.fetched[key],
                 must_be_live: false,
                 written: txn.written.contains(key),
-            };
-            match plan.iter_mut().find(|(planned, _, _)| *planned == shard) {
-                Some((_, keys, checks)) => {
-                    keys.push(key.clone());
-                    checks.push(check);
-                }
-                None => plan.push((shard, vec![key.clone()], vec![check])),
-            }
-        }
-        plan.sort_unstable_by_key(|(shard, _, _)| *shard);
+            })
+        });
         let writes = txn
             .written
             .iter()
@@ -380,11 +365,7 @@ impl Worker {
         let Some(mut state) = self.commits.remove(&id) else {
             return;
         };
-        let Some(index) = state
-            .plan
-            .iter()
-            .position(|(planned, _, _)| *planned == shard)
-        else {
+        let Some(index) = plan_index(&state.plan, shard) else {
             debug_assert!(false, "an answer from a shard outside the plan");
             return;
         };

@@ -15,6 +15,26 @@ use super::Worker;
 /// What a transaction locks: (shard, keys, checks), ascending by shard.
 pub type LockPlan = Vec<(usize, Vec<DbKey>, Vec<VersionCheck>)>;
 
+/// The plan for keys grouped by shard (ascending), with the check, if any,
+/// each key's shard makes under the lock.
+pub fn lock_plan(
+    by_shard: std::collections::BTreeMap<usize, Vec<DbKey>>,
+    check: impl Fn(&DbKey) -> Option<VersionCheck>,
+) -> LockPlan {
+    by_shard
+        .into_iter()
+        .map(|(shard, keys)| {
+            let checks = keys.iter().filter_map(&check).collect();
+            (shard, keys, checks)
+        })
+        .collect()
+}
+
+/// The position in `plan` of `shard`.
+pub fn plan_index(plan: &LockPlan, shard: usize) -> Option<usize> {
+    plan.iter().position(|(planned, _, _)| *planned == shard)
+}
+
 /// Where a transaction is in taking its locks.
 #[derive(Debug)]
 pub enum Locking {

@@ -19,9 +19,9 @@ use shoal_protocol::ReplyEncoder;
 
 use super::changes::reply_says_unchanged;
 use super::dispatch::{command_key_positions, is_fan_out_local};
-use super::locking::{LockPlan, LockStep, Locking};
+use super::locking::{lock_plan, plan_index, LockPlan, LockStep, Locking};
 use super::msg::{DbKey, Msg, Origin, VersionCheck};
-use super::tx::db_keys;
+use super::tx::{db_keys, keys_by_shard};
 use super::Worker;
 use crate::cmd::args::is;
 use crate::cmd::{self, CommandSpec, Exec, FanOut, Local, ShardCtx};
@@ -196,17 +196,11 @@ impl Worker {
             return;
         }
         let db = client.db;
-        let mut by_shard: std::collections::BTreeMap<usize, Vec<DbKey>> = Default::default();
-        for key in &args[1..] {
-            let key: DbKey = (db, Box::from(*key));
-            if client.watched.iter().any(|watched| watched.key == key) {
-                continue;
-            }
-            let keys = by_shard.entry(key_shard(&key.1, workers)).or_default();
-            if !keys.contains(&key) {
-                keys.push(key);
-            }
-        }
+        let new_keys = args[1..]
+            .iter()
+            .map(|key| (db, Box::<[u8]>::from(*key)))
+            .filter(|key| !client.watched.iter().any(|watched| watched.key == *key));
+        let mut by_shard = keys_by_shard(new_keys, workers);
         let home = self.id;
         if let Some(keys) = by_shard.remove(&home) {
             let found: Vec<WatchedKey> = keys
@@ -282,15 +276,7 @@ impl Worker {
 
     /// Stops tracking `keys` for a watcher or a transaction, shard by shard.
     pub(super) fn untrack_keys(&mut self, keys: impl Iterator<Item = DbKey>, reader: Option<u64>) {
-        let workers = self.shared.workers;
-        let mut by_shard: std::collections::BTreeMap<usize, Vec<DbKey>> = Default::default();
-        for key in keys {
-            by_shard
-                .entry(key_shard(&key.1, workers))
-                .or_default()
-                .push(key);
-        }
-        for (shard, keys) in by_shard {
+        for (shard, keys) in keys_by_shard(keys, self.shared.workers) {
             if shard == self.id {
                 keys.iter()
                     .for_each(|key| self.versions.untrack(key, reader));
@@ -401,27 +387,15 @@ impl Worker {
         watched: Vec<WatchedKey>,
     ) {
         let workers = self.shared.workers;
-        let mut plan: LockPlan = Vec::new();
-        for key in keys {
-            let shard = key_shard(&key.1, workers);
-            match plan.iter_mut().find(|(planned, _, _)| *planned == shard) {
-                Some((_, keys, _)) => keys.push(key),
-                None => plan.push((shard, vec![key], Vec::new())),
-            }
-        }
-        plan.sort_unstable_by_key(|(shard, _, _)| *shard);
-        for watched in &watched {
-            let shard = key_shard(&watched.key.1, workers);
-            if let Some((_, _, checks)) = plan.iter_mut().find(|(planned, _, _)| *planned == shard)
-            {
-                checks.push(VersionCheck {
-                    key: watched.key.clone(),
-                    version: watched.version,
-                    must_be_live: watched.live,
-                    written: false,
-                });
-            }
-        }
+        let plan = lock_plan(keys_by_shard(keys, workers), |key| {
+            let watched = watched.iter().find(|watched| watched.key == *key)?;
+            Some(VersionCheck {
+                key: key.clone(),
+                version: watched.version,
+                must_be_live: watched.live,
+                written: false,
+            })
+        });
         let watched: Vec<DbKey> = watched.into_iter().map(|watched| watched.key).collect();
         let Some((origin, _, resp)) = self.await_origin(slot) else {
             self.untrack_keys(watched.into_iter(), None);
@@ -460,11 +434,7 @@ impl Worker {
         let Some(mut state) = self.execs.remove(&tx) else {
             return;
         };
-        let Some(index) = state
-            .plan
-            .iter()
-            .position(|(planned, _, _)| *planned == shard)
-        else {
+        let Some(index) = plan_index(&state.plan, shard) else {
             debug_assert!(false, "an answer from a shard outside the plan");
             return;
         };
@@ -607,8 +577,11 @@ impl Worker {
         db: usize,
         reply: Option<&[u8]>,
     ) {
-        let changed = reply.is_none_or(|reply| !reply_says_unchanged(spec, args, reply));
-        if !self.versions.is_empty() && spec.is_write() && changed {
+        // Only while some key is tracked: the common write pays one check.
+        if !self.versions.is_empty()
+            && spec.is_write()
+            && reply.is_none_or(|reply| !reply_says_unchanged(spec, args, reply))
+        {
             let databases = self.shared.databases;
             for (key_db, key) in db_keys(spec, args, db, databases) {
                 self.versions.touch(key_db, &key);

@@ -57,17 +57,7 @@ impl Worker {
                     tx, coordinator, ..
                 } = msg
                 {
-                    let shard = self.id;
-                    self.deliver(
-                        coordinator,
-                        Msg::TxLocked {
-                            tx,
-                            shard,
-                            entries: Vec::new(),
-                            stale: false,
-                            busy: true,
-                        },
-                    );
+                    self.answer_lock(coordinator, tx, Vec::new(), false, true);
                 }
             }
             Msg::Watch { origin, keys } => {
@@ -185,17 +175,7 @@ impl Worker {
                 } else {
                     Vec::new()
                 };
-                let shard = self.id;
-                self.deliver(
-                    coordinator,
-                    Msg::TxLocked {
-                        tx,
-                        shard,
-                        entries,
-                        stale,
-                        busy: false,
-                    },
-                );
+                self.answer_lock(coordinator, tx, entries, stale, false);
             }
             Msg::Fetch {
                 tx,
@@ -236,6 +216,28 @@ impl Worker {
             }
             other => debug_assert!(false, "not a gated message: {other:?}"),
         }
+    }
+
+    /// Answers a transaction's lock request from this shard.
+    fn answer_lock(
+        &mut self,
+        coordinator: usize,
+        tx: u64,
+        entries: Vec<(DbKey, Option<crate::shard::Record>)>,
+        stale: bool,
+        busy: bool,
+    ) {
+        let shard = self.id;
+        self.deliver(
+            coordinator,
+            Msg::TxLocked {
+                tx,
+                shard,
+                entries,
+                stale,
+                busy,
+            },
+        );
     }
 
     /// Each key's live entry with its expiry, as a transaction gathers it.

@@ -33,6 +33,22 @@ pub struct TxState {
 }
 
 /// The keys a command touches, with their databases.
+/// `keys` grouped by the shard that owns them, in ascending shard order
+/// (the lock order), each key once.
+pub(super) fn keys_by_shard(
+    keys: impl IntoIterator<Item = DbKey>,
+    workers: usize,
+) -> BTreeMap<usize, Vec<DbKey>> {
+    let mut by_shard: BTreeMap<usize, Vec<DbKey>> = BTreeMap::new();
+    for key in keys {
+        let keys = by_shard.entry(key_shard(&key.1, workers)).or_default();
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    by_shard
+}
+
 pub(super) fn db_keys(
     spec: &CommandSpec,
     args: &[&[u8]],
@@ -90,14 +106,7 @@ impl Worker {
         args: &[&[u8]],
     ) {
         let databases = self.shared.databases;
-        let workers = self.shared.workers;
-        let mut by_shard: BTreeMap<usize, Vec<DbKey>> = BTreeMap::new();
-        for key in db_keys(spec, args, db, databases) {
-            let keys = by_shard.entry(key_shard(&key.1, workers)).or_default();
-            if !keys.contains(&key) {
-                keys.push(key);
-            }
-        }
+        let by_shard = keys_by_shard(db_keys(spec, args, db, databases), self.shared.workers);
         let tx = self
             .shared
             .next_tx

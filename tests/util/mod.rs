@@ -29,6 +29,27 @@ pub struct ServerProcess {
 
 pub use ports::free_port;
 
+/// Generates `name::threads_1` and `name::threads_4`, each calling `body`
+/// with that worker count.
+#[allow(unused_macros)]
+macro_rules! with_1_and_4_threads {
+    ($($name:ident => $body:ident;)*) => {$(
+        mod $name {
+            #[test]
+            fn threads_1() {
+                super::$body(1)
+            }
+
+            #[test]
+            fn threads_4() {
+                super::$body(4)
+            }
+        }
+    )*};
+}
+#[allow(unused_imports)]
+pub(crate) use with_1_and_4_threads;
+
 /// How many ports a server is tried on before a test gives up: a port some
 /// program outside the tests takes between the check and the bind makes
 /// the server exit, and it is started again on the next one.
