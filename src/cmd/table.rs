@@ -382,27 +382,74 @@ pub fn index_of(spec: &CommandSpec) -> usize {
 }
 
 /// Finds a command by name, any case, without allocating.
+///
+/// Asked once per command, so it avoids hashing: the names are bucketed by
+/// length and first letter, and each name in a bucket is first compared by
+/// its first eight bytes, case-folded, in one word.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
-    if name.len() > NAME_MAX_BYTES {
-        return None;
-    }
-    let mut lower = [0u8; NAME_MAX_BYTES];
-    for (slot, byte) in lower.iter_mut().zip(name) {
-        *slot = byte.to_ascii_lowercase();
-    }
-    let lower = &lower[..name.len()];
-    index().get(lower).map(|&position| &COMMANDS[position])
+    let bucket = bucket_of(name)?;
+    let index = index();
+    let prefix = folded_prefix(name);
+    index.entries[index.starts[bucket] as usize..index.starts[bucket + 1] as usize]
+        .iter()
+        .filter(|&&(candidate, _)| candidate == prefix)
+        .map(|&(_, position)| &COMMANDS[position as usize])
+        // Folding maps a few non-letters onto others: confirm the match.
+        .find(|spec| spec.name.as_bytes().eq_ignore_ascii_case(name))
 }
 
-fn index() -> &'static ahash::AHashMap<&'static [u8], usize> {
-    static INDEX: std::sync::OnceLock<ahash::AHashMap<&'static [u8], usize>> =
-        std::sync::OnceLock::new();
+/// Buckets per name length: the low five bits of the first byte, which
+/// are the letter's position for both cases.
+const FIRST_BYTE_BUCKETS: usize = 32;
+
+/// The bucket a name falls in; `None` when no command is that long.
+fn bucket_of(name: &[u8]) -> Option<usize> {
+    let first = *name.first()?;
+    (name.len() <= NAME_MAX_BYTES)
+        .then(|| name.len() * FIRST_BYTE_BUCKETS + usize::from(first & 0x1f))
+}
+
+/// The first (up to) eight bytes of `name` in one word, with bit 5 set in
+/// each: a letter and its capital fold to the same byte.
+fn folded_prefix(name: &[u8]) -> u64 {
+    const FOLD: u64 = 0x2020_2020_2020_2020;
+    let taken = name.len().min(8);
+    let mut word = [0u8; 8];
+    word[..taken].copy_from_slice(&name[..taken]);
+    let fold = if taken == 8 {
+        FOLD
+    } else {
+        FOLD & ((1u64 << (8 * taken)) - 1)
+    };
+    u64::from_le_bytes(word) | fold
+}
+
+/// The command table grouped by bucket: bucket `b` holds
+/// `entries[starts[b]..starts[b + 1]]`, each a name's folded prefix and its
+/// position in [`COMMANDS`].
+struct NameIndex {
+    starts: Vec<u16>,
+    entries: Vec<(u64, u16)>,
+}
+
+fn index() -> &'static NameIndex {
+    static INDEX: std::sync::OnceLock<NameIndex> = std::sync::OnceLock::new();
     INDEX.get_or_init(|| {
-        COMMANDS
-            .iter()
-            .enumerate()
-            .map(|(position, spec)| (spec.name.as_bytes(), position))
-            .collect()
+        let buckets = (NAME_MAX_BYTES + 1) * FIRST_BYTE_BUCKETS;
+        let mut grouped = vec![Vec::new(); buckets];
+        for (position, spec) in COMMANDS.iter().enumerate() {
+            let bucket = bucket_of(spec.name.as_bytes()).expect("names fit the lookup");
+            let position = u16::try_from(position).expect("fewer than 65536 commands");
+            grouped[bucket].push((folded_prefix(spec.name.as_bytes()), position));
+        }
+        let mut starts = Vec::with_capacity(buckets + 1);
+        let mut entries = Vec::with_capacity(COMMANDS.len());
+        for group in grouped {
+            starts.push(entries.len() as u16);
+            entries.extend(group);
+        }
+        starts.push(entries.len() as u16);
+        NameIndex { starts, entries }
     })
 }
 
@@ -424,5 +471,34 @@ mod tests {
     fn lookup_ignores_case() {
         assert_eq!(lookup(b"GeT").map(|spec| spec.name), Some("get"));
         assert!(lookup(b"nosuch").is_none());
+    }
+
+    #[test]
+    fn lookup_finds_every_command_in_either_case_and_nothing_else() {
+        for spec in COMMANDS {
+            let upper = spec.name.to_ascii_uppercase();
+            assert_eq!(
+                lookup(spec.name.as_bytes()).map(|found| found.name),
+                Some(spec.name)
+            );
+            assert_eq!(
+                lookup(upper.as_bytes()).map(|found| found.name),
+                Some(spec.name)
+            );
+            // Same length and same bucket (the first byte's low five bits),
+            // but not the name.
+            let mut twin = spec.name.as_bytes().to_vec();
+            twin[0] ^= 0x40;
+            assert!(
+                lookup(&twin).is_none(),
+                "{:?}",
+                String::from_utf8_lossy(&twin)
+            );
+            let mut longer = upper.into_bytes();
+            longer.push(b'x');
+            assert!(lookup(&longer).map(|found| found.name) != Some(spec.name));
+        }
+        assert!(lookup(b"").is_none());
+        assert!(lookup(&[b'g'; NAME_MAX_BYTES + 1]).is_none());
     }
 }

@@ -47,11 +47,10 @@ pub fn config(client: &mut Client, args: &[&[u8]], shared: &Shared) {
             ] {
                 counter.store(0, Ordering::Relaxed);
             }
-            stats
-                .calls
-                .iter()
-                .chain(stats.usec.iter())
-                .for_each(|counter| counter.store(0, Ordering::Relaxed));
+            for counters in stats.per_command.iter() {
+                counters.calls.store(0, Ordering::Relaxed);
+                counters.usec.store(0, Ordering::Relaxed);
+            }
             stats.keyspace.reset();
         }
         client.reply_now(|out| out.ok());

@@ -106,6 +106,9 @@ impl Worker {
         let mut close = false;
         let mut over_limit = false;
         let mut stop_at = None;
+        // Each command's time runs from the end of the one before (its
+        // parsing and checks included): one clock read per command.
+        let mut clock = Stopwatch::start();
         {
             let mut requests = parser.parse(&mut query);
             loop {
@@ -114,7 +117,7 @@ impl Worker {
                     break;
                 };
                 match request {
-                    Ok(command) => match self.dispatch(slot, command.args()) {
+                    Ok(command) => match self.dispatch(slot, command.args(), &mut clock) {
                         Flow::Continue if self.over_output_limit(slot) => {
                             over_limit = true;
                             break;
@@ -181,8 +184,9 @@ impl Worker {
                 .is_some_and(|conn| conn.client.out.len() as u64 > self.output_limit_bytes)
     }
 
-    /// Runs one command for the client in `slot`.
-    fn dispatch(&mut self, slot: usize, args: &[&[u8]]) -> Flow {
+    /// Runs one command for the client in `slot`; `clock` started when the
+    /// one before ended.
+    fn dispatch(&mut self, slot: usize, args: &[&[u8]], clock: &mut Stopwatch) -> Flow {
         let now_ms = self.now_ms;
         let workers = self.shared.workers;
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
@@ -245,7 +249,6 @@ impl Worker {
         {
             self.feed_monitors(slot, args);
         }
-        let started = Stopwatch::start();
         let in_transaction = in_txn && self.in_transaction(slot, spec, args).is_some();
         let keep_open = in_transaction
             || match spec.exec {
@@ -259,12 +262,13 @@ impl Worker {
                     true
                 }
             };
-        let elapsed_us = started.elapsed_us();
+        let elapsed_us = clock.lap_us();
         let stats = &self.shared.stats[self.id];
         let index = table::index_of(spec);
         bump(&stats.commands, 1);
-        bump(&stats.calls[index], 1);
-        bump(&stats.usec[index], elapsed_us);
+        let counters = &stats.per_command[index];
+        bump(&counters.calls, 1);
+        bump(&counters.usec, elapsed_us);
         let threshold_us = self.shared.slowlog_threshold_us.load(Ordering::Relaxed);
         if threshold_us >= 0 && elapsed_us as i64 >= threshold_us {
             self.record_slow(slot, args, elapsed_us);
@@ -460,7 +464,7 @@ impl Worker {
         if let Some(spec) = spec {
             let elapsed_us = started.elapsed_us();
             bump(
-                &self.shared.stats[self.id].usec[table::index_of(spec)],
+                &self.shared.stats[self.id].per_command[table::index_of(spec)].usec,
                 elapsed_us,
             );
         }

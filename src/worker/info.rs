@@ -166,7 +166,7 @@ pub fn render(shared: &Shared, sections: &Sections, keyspace: Option<&[(usize, u
         let calls: u64 = shared
             .stats
             .iter()
-            .map(|stats| stats.calls[index].load(Ordering::Relaxed))
+            .map(|stats| stats.per_command[index].calls.load(Ordering::Relaxed))
             .sum();
         if calls == 0 {
             continue;
@@ -174,7 +174,7 @@ pub fn render(shared: &Shared, sections: &Sections, keyspace: Option<&[(usize, u
         let usec: u64 = shared
             .stats
             .iter()
-            .map(|stats| stats.usec[index].load(Ordering::Relaxed))
+            .map(|stats| stats.per_command[index].usec.load(Ordering::Relaxed))
             .sum();
         let _ = write!(
             stats_body,

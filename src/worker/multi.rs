@@ -539,7 +539,10 @@ impl Worker {
     fn count_call(&self, spec: &'static CommandSpec) {
         let stats = &self.shared.stats[self.id];
         super::shared::bump(&stats.commands, 1);
-        super::shared::bump(&stats.calls[crate::cmd::table::index_of(spec)], 1);
+        super::shared::bump(
+            &stats.per_command[crate::cmd::table::index_of(spec)].calls,
+            1,
+        );
     }
 
     /// Runs a connection command for the client in `slot`, returning its

@@ -7,14 +7,22 @@ use std::time::Instant;
 use crate::config::Config;
 use crate::shard::{AccessPolicy, ShardCounters, ShardSettings};
 
+/// One command's counters for INFO commandstats, side by side so that
+/// counting a call touches one cache line.
+#[derive(Debug, Default)]
+pub struct CommandCounters {
+    /// Calls.
+    pub calls: AtomicU64,
+    /// Microseconds spent.
+    pub usec: AtomicU64,
+}
+
 /// Counters one worker writes and INFO reads, on their own cache line.
 #[derive(Debug)]
 #[repr(align(128))]
 pub struct WorkerStats {
-    /// Calls per command, indexed like the command table.
-    pub calls: Box<[AtomicU64]>,
-    /// Microseconds spent per command, indexed like the command table.
-    pub usec: Box<[AtomicU64]>,
+    /// Calls and time per command, indexed like the command table.
+    pub per_command: Box<[CommandCounters]>,
     /// Commands executed whose client is on this worker.
     pub commands: AtomicU64,
     /// Connections accepted.
@@ -40,14 +48,8 @@ pub struct WorkerStats {
 impl WorkerStats {
     /// Zeroed counters for `commands` commands.
     pub fn new(commands: usize) -> WorkerStats {
-        let zeros = || {
-            (0..commands)
-                .map(|_| AtomicU64::new(0))
-                .collect::<Box<[AtomicU64]>>()
-        };
         WorkerStats {
-            calls: zeros(),
-            usec: zeros(),
+            per_command: (0..commands).map(|_| CommandCounters::default()).collect(),
             commands: AtomicU64::new(0),
             connections: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
