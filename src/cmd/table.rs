@@ -384,18 +384,24 @@ pub fn index_of(spec: &CommandSpec) -> usize {
 /// Finds a command by name, any case, without allocating.
 ///
 /// Asked once per command, so it avoids hashing: the names are bucketed by
-/// length and first letter, and each name in a bucket is first compared by
-/// its first eight bytes, case-folded, in one word.
+/// length and first letter, and each name in a bucket is compared by its
+/// first eight bytes, case-folded, in one word; that settles it for names
+/// of up to eight letters.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     let bucket = bucket_of(name)?;
     let index = index();
     let prefix = folded_prefix(name);
     index.entries[index.starts[bucket] as usize..index.starts[bucket + 1] as usize]
         .iter()
-        .filter(|&&(candidate, _)| candidate == prefix)
-        .map(|&(_, position)| &COMMANDS[position as usize])
-        // Folding maps a few non-letters onto others: confirm the match.
-        .find(|spec| spec.name.as_bytes().eq_ignore_ascii_case(name))
+        .find(|entry| {
+            entry.prefix == prefix
+                && (entry.prefix_decides
+                    || COMMANDS[entry.position as usize]
+                        .name
+                        .as_bytes()
+                        .eq_ignore_ascii_case(name))
+        })
+        .map(|entry| &COMMANDS[entry.position as usize])
 }
 
 /// Buckets per name length: the low five bits of the first byte, which
@@ -410,26 +416,35 @@ fn bucket_of(name: &[u8]) -> Option<usize> {
 }
 
 /// The first (up to) eight bytes of `name` in one word, with bit 5 set in
-/// each: a letter and its capital fold to the same byte.
+/// each: a letter and its capital fold to the same byte (other bytes may
+/// fold together too, hence [`NameEntry::prefix_decides`]).
 fn folded_prefix(name: &[u8]) -> u64 {
     const FOLD: u64 = 0x2020_2020_2020_2020;
-    let taken = name.len().min(8);
-    let mut word = [0u8; 8];
-    word[..taken].copy_from_slice(&name[..taken]);
-    let fold = if taken == 8 {
-        FOLD
-    } else {
-        FOLD & ((1u64 << (8 * taken)) - 1)
-    };
-    u64::from_le_bytes(word) | fold
+    if let Some(word) = name.first_chunk::<8>() {
+        return u64::from_le_bytes(*word) | FOLD;
+    }
+    name.iter()
+        .rev()
+        .fold(0u64, |word, &byte| (word << 8) | u64::from(byte | 0x20))
+}
+
+/// One command name in the index.
+#[derive(Clone, Copy)]
+struct NameEntry {
+    /// [`folded_prefix`] of the name.
+    prefix: u64,
+    /// Whether an equal folded prefix means the same name, ignoring case:
+    /// the name has at most eight bytes, all letters.
+    prefix_decides: bool,
+    /// Position in [`COMMANDS`].
+    position: u16,
 }
 
 /// The command table grouped by bucket: bucket `b` holds
-/// `entries[starts[b]..starts[b + 1]]`, each a name's folded prefix and its
-/// position in [`COMMANDS`].
+/// `entries[starts[b]..starts[b + 1]]`.
 struct NameIndex {
     starts: Vec<u16>,
-    entries: Vec<(u64, u16)>,
+    entries: Vec<NameEntry>,
 }
 
 fn index() -> &'static NameIndex {
@@ -438,9 +453,13 @@ fn index() -> &'static NameIndex {
         let buckets = (NAME_MAX_BYTES + 1) * FIRST_BYTE_BUCKETS;
         let mut grouped = vec![Vec::new(); buckets];
         for (position, spec) in COMMANDS.iter().enumerate() {
-            let bucket = bucket_of(spec.name.as_bytes()).expect("names fit the lookup");
-            let position = u16::try_from(position).expect("fewer than 65536 commands");
-            grouped[bucket].push((folded_prefix(spec.name.as_bytes()), position));
+            let name = spec.name.as_bytes();
+            let bucket = bucket_of(name).expect("names fit the lookup");
+            grouped[bucket].push(NameEntry {
+                prefix: folded_prefix(name),
+                prefix_decides: name.len() <= 8 && name.iter().all(u8::is_ascii_lowercase),
+                position: u16::try_from(position).expect("fewer than 65536 commands"),
+            });
         }
         let mut starts = Vec::with_capacity(buckets + 1);
         let mut entries = Vec::with_capacity(COMMANDS.len());
@@ -494,6 +513,15 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(&twin)
             );
+            // A byte other than a letter folds onto the one 32 below it:
+            // that must not pass for the name.
+            for (at, &byte) in spec.name.as_bytes().iter().enumerate() {
+                if !byte.is_ascii_lowercase() && byte & 0x20 != 0 {
+                    let mut folded_twin = spec.name.as_bytes().to_vec();
+                    folded_twin[at] = byte & !0x20;
+                    assert!(lookup(&folded_twin).is_none(), "{folded_twin:?}");
+                }
+            }
             let mut longer = upper.into_bytes();
             longer.push(b'x');
             assert!(lookup(&longer).map(|found| found.name) != Some(spec.name));
