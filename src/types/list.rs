@@ -25,7 +25,7 @@ use std::fmt;
 #[path = "list_node.rs"]
 mod node;
 
-use node::{entry_bytes, ListNode, HEADER_BYTES as NODE_HEADER_BYTES};
+use node::{bytes_len_after_push, ListNode};
 
 /// Node size caps for `list-max-listpack-size` -1 to -5.
 const NODE_LEVEL_BYTES: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
@@ -69,14 +69,22 @@ impl Fill {
         }
     }
 
-    /// Whether `node` may take one more element of `len` bytes.
-    fn allows_insert(self, node: &ListNode, len: usize) -> bool {
-        self.fits(node.bytes_len() + entry_bytes(len), node.len() + 1)
+    /// Whether `node` may take one more element of `len` bytes at its head
+    /// (`left`) or its tail. An element's size depends on its neighbour:
+    /// the node measures it exactly.
+    fn allows_push(self, node: &ListNode, left: bool, len: usize) -> bool {
+        self.fits(node.bytes_len_after_push(left, len), node.len() + 1)
+    }
+
+    /// Whether `node` may take one more element of `len` bytes before its
+    /// element `index`.
+    fn allows_insert(self, node: &ListNode, index: usize, len: usize) -> bool {
+        self.fits(node.splice_bytes_len(index, 0, &[len]), node.len() + 1)
     }
 
     /// Whether `left` and `right` fit in one node.
     fn allows_merge(self, left: &ListNode, right: &ListNode) -> bool {
-        let bytes = left.bytes_len() + right.bytes_len() - NODE_HEADER_BYTES;
+        let bytes = ListNode::merged_bytes_len(left, right);
         left.is_empty() || right.is_empty() || self.fits(bytes, left.len() + right.len())
     }
 }
@@ -181,7 +189,7 @@ impl ListValue {
     pub fn push(&mut self, left: bool, element: &[u8]) {
         let fill = self.fill;
         match &mut self.nodes {
-            Nodes::One(node) if fill.allows_insert(node, element.len()) => {
+            Nodes::One(node) if fill.allows_push(node, left, element.len()) => {
                 push_into(node, left, element);
             }
             Nodes::One(node) => {
@@ -198,7 +206,7 @@ impl ListValue {
                     list.nodes.last_mut()
                 };
                 let end = end.expect("a quicklist has two nodes or more");
-                if fill.allows_insert(end, element.len()) {
+                if fill.allows_push(end, left, element.len()) {
                     push_into(end, left, element);
                 } else if left {
                     list.nodes.insert(0, ListNode::from_entries([element]));
@@ -227,7 +235,7 @@ impl ListValue {
                 end.expect("a quicklist has two nodes or more")
             }
         };
-        let taken = fitting(fill, end.bytes_len(), end.len(), elements);
+        let taken = fitting(fill, end, left, elements);
         push_run(end, left, &elements[..taken]);
         if taken < elements.len() {
             // Full: it is no longer the end that takes pushes.
@@ -241,8 +249,9 @@ impl ListValue {
             return;
         }
         let mut fresh = Vec::new();
+        let empty = ListNode::new();
         while !rest.is_empty() {
-            let taken = fitting(fill, NODE_HEADER_BYTES, 0, rest);
+            let taken = fitting(fill, &empty, left, rest);
             debug_assert!(taken > 0, "an empty node takes any element");
             let mut node = ListNode::new();
             push_run(&mut node, left, &rest[..taken]);
@@ -466,17 +475,20 @@ fn push_run(node: &mut ListNode, left: bool, run: &[&[u8]]) {
     }
 }
 
-/// How many of `elements`, from the first, a node of `bytes` bytes and
-/// `count` elements takes within the fill (an empty node takes at least
-/// one).
-fn fitting(fill: Fill, bytes: usize, count: usize, elements: &[&[u8]]) -> usize {
-    let mut bytes = bytes;
+/// How many of `elements`, from the first, `node` takes within the fill
+/// when they are pushed one by one at its head (`left`) or tail (an empty
+/// node takes at least one). Each size is exact: it follows from the
+/// element pushed before, so nodes fill to the last byte the fill allows.
+fn fitting(fill: Fill, node: &ListNode, left: bool, elements: &[&[u8]]) -> usize {
+    let mut bytes = node.bytes_len();
+    let mut end_len = node.end_len(left);
     let mut taken = 0;
     for element in elements {
-        bytes += entry_bytes(element.len());
-        if !fill.fits(bytes, count + taken + 1) {
+        bytes = bytes_len_after_push(bytes, end_len, element.len());
+        if !fill.fits(bytes, node.len() + taken + 1) {
             break;
         }
+        end_len = Some(element.len());
         taken += 1;
     }
     taken
@@ -526,11 +538,11 @@ fn locate_from_head(nodes: &[ListNode], index: usize) -> (usize, usize) {
 /// splitting the node there when it is full.
 fn insert_in(nodes: &mut Vec<ListNode>, fill: Fill, len: usize, index: usize, element: &[u8]) {
     let (position, offset) = locate_nearest(nodes, len, index);
-    if fill.allows_insert(&nodes[position], element.len()) {
+    if fill.allows_insert(&nodes[position], offset, element.len()) {
         nodes[position].insert(offset, element);
         return;
     }
-    if offset == 0 && position > 0 && fill.allows_insert(&nodes[position - 1], element.len()) {
+    if offset == 0 && position > 0 && fill.allows_push(&nodes[position - 1], false, element.len()) {
         nodes[position - 1].push_back(element);
         return;
     }
@@ -557,8 +569,7 @@ fn insert_in(nodes: &mut Vec<ListNode>, fill: Fill, len: usize, index: usize, el
 fn set_in(nodes: &mut Vec<ListNode>, fill: Fill, len: usize, index: usize, element: &[u8]) {
     let (position, offset) = locate_nearest(nodes, len, index);
     let node = &mut nodes[position];
-    let old_len = node.get(offset).map_or(0, <[u8]>::len);
-    let bytes = node.bytes_len() - entry_bytes(old_len) + entry_bytes(element.len());
+    let bytes = node.splice_bytes_len(offset, 1, &[element.len()]);
     if fill.fits(bytes, node.len()) {
         node.replace(offset, element);
     } else {
@@ -566,7 +577,7 @@ fn set_in(nodes: &mut Vec<ListNode>, fill: Fill, len: usize, index: usize, eleme
         node.remove(offset);
         if index + 1 == len {
             let last = nodes.len() - 1;
-            if fill.allows_insert(&nodes[last], element.len()) {
+            if fill.allows_push(&nodes[last], false, element.len()) {
                 nodes[last].push_back(element);
             } else {
                 nodes.push(ListNode::from_entries([element]));
@@ -682,6 +693,7 @@ fn merge_all(nodes: &mut Vec<ListNode>, fill: Fill) {
 
 #[cfg(test)]
 mod tests {
+    use super::node::HEADER_BYTES as NODE_HEADER_BYTES;
     use super::*;
     use std::collections::VecDeque;
 
@@ -715,10 +727,8 @@ mod tests {
     fn header_size_matches_the_node() {
         assert_eq!(ListNode::new().bytes_len(), NODE_HEADER_BYTES);
         let node = ListNode::from_entries([&[1u8; 200][..], b"ab"]);
-        assert_eq!(
-            node.bytes_len(),
-            NODE_HEADER_BYTES + entry_bytes(200) + entry_bytes(2)
-        );
+        // Boundaries 200 and 200 ^ 2 take three bytes each, 2 one.
+        assert_eq!(node.bytes_len(), NODE_HEADER_BYTES + 3 + 200 + 3 + 2 + 1);
     }
 
     #[test]
@@ -813,6 +823,41 @@ mod tests {
         list.push_many(false, &refs);
         let full_nodes = &list.node_slice()[..list.node_slice().len() - 1];
         assert!(full_nodes.iter().all(|node| node.bytes_len() > 8192 - 16));
+    }
+
+    #[test]
+    fn pushed_nodes_fill_to_the_last_byte_the_fill_allows() {
+        let elements: Vec<Vec<u8>> = (0..20_000u32)
+            .map(|index| format!("element:{index}").into_bytes())
+            .collect();
+        let refs: Vec<&[u8]> = elements.iter().map(Vec::as_slice).collect();
+        for left in [false, true] {
+            let mut one_by_one = ListValue::new(-2);
+            refs.iter()
+                .for_each(|element| one_by_one.push(left, element));
+            let mut batched = ListValue::new(-2);
+            batched.push_many(left, &refs);
+            check(&one_by_one);
+            let nodes = one_by_one.node_slice();
+            let layout = |list: &ListValue| -> Vec<usize> {
+                list.node_slice().iter().map(ListNode::bytes_len).collect()
+            };
+            assert_eq!(layout(&batched), layout(&one_by_one));
+            assert!(nodes.len() > 10);
+            // Every node a push left behind could not take the next element
+            // pushed: the first of the node after it (or before, at the
+            // head).
+            for pair in nodes.windows(2) {
+                let (full, next) = if left {
+                    (&pair[1], pair[0].iter().next_back())
+                } else {
+                    (&pair[0], pair[1].iter().next())
+                };
+                let next = next.expect("nodes are not empty");
+                assert!(full.bytes_len() <= 8192);
+                assert!(full.bytes_len_after_push(left, next.len()) > 8192);
+            }
+        }
     }
 
     #[test]
