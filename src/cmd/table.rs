@@ -391,17 +391,16 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     let bucket = bucket_of(name)?;
     let index = index();
     let prefix = folded_prefix(name);
-    index.entries[index.starts[bucket] as usize..index.starts[bucket + 1] as usize]
-        .iter()
-        .find(|entry| {
-            entry.prefix == prefix
-                && (entry.prefix_decides
-                    || COMMANDS[entry.position as usize]
-                        .name
-                        .as_bytes()
-                        .eq_ignore_ascii_case(name))
-        })
-        .map(|entry| &COMMANDS[entry.position as usize])
+    let bucket = &index.entries[index.starts[bucket] as usize..index.starts[bucket + 1] as usize];
+    for entry in bucket {
+        if entry.prefix == prefix {
+            let spec = &COMMANDS[entry.position as usize];
+            if entry.prefix_decides || spec.name.as_bytes().eq_ignore_ascii_case(name) {
+                return Some(spec);
+            }
+        }
+    }
+    None
 }
 
 /// Buckets per name length: the low five bits of the first byte, which
@@ -420,12 +419,24 @@ fn bucket_of(name: &[u8]) -> Option<usize> {
 /// fold together too, hence [`NameEntry::prefix_decides`]).
 fn folded_prefix(name: &[u8]) -> u64 {
     const FOLD: u64 = 0x2020_2020_2020_2020;
-    if let Some(word) = name.first_chunk::<8>() {
-        return u64::from_le_bytes(*word) | FOLD;
-    }
-    name.iter()
-        .rev()
-        .fold(0u64, |word, &byte| (word << 8) | u64::from(byte | 0x20))
+    let len = name.len();
+    let word = if let Some(word) = name.first_chunk::<8>() {
+        u64::from_le_bytes(*word)
+    } else if let (Some(low), Some(high)) = (name.first_chunk::<4>(), name.last_chunk::<4>()) {
+        // Four to seven bytes: two overlapping four-byte reads.
+        u64::from(u32::from_le_bytes(*low))
+            | u64::from(u32::from_le_bytes(*high)) << (8 * (len - 4))
+    } else {
+        name.iter()
+            .rev()
+            .fold(0u64, |word, &byte| (word << 8) | u64::from(byte))
+    };
+    let fold = if len >= 8 {
+        FOLD
+    } else {
+        FOLD & ((1u64 << (8 * len)) - 1)
+    };
+    word | fold
 }
 
 /// One command name in the index.
@@ -483,6 +494,20 @@ mod tests {
             assert!(seen.insert(spec.name), "{} twice", spec.name);
             assert_eq!(spec.name, spec.name.to_ascii_lowercase());
             assert!(spec.name.len() <= NAME_MAX_BYTES);
+        }
+    }
+
+    #[test]
+    fn folded_prefix_packs_the_first_eight_bytes_with_bit_five_set() {
+        let name = b"AbCdEfGhIj";
+        for len in 0..=name.len() {
+            let expected = name[..len.min(8)]
+                .iter()
+                .enumerate()
+                .fold(0u64, |word, (at, &byte)| {
+                    word | u64::from(byte | 0x20) << (8 * at)
+                });
+            assert_eq!(folded_prefix(&name[..len]), expected, "{len} bytes");
         }
     }
 
