@@ -21,6 +21,7 @@ with_1_and_4_threads! {
     the_older_transaction_wins => older_wins;
     watch_spans_shards => watch_across_shards;
     keyspace_wide_commands_inside_multi => keyspace_wide_in_multi;
+    keyless_exec_while_others_wait_for_locks => keyless_exec_under_contention;
 }
 
 const CONFLICT_PREFIX: &[u8] = b"CONFLICT ";
@@ -440,6 +441,57 @@ fn keyspace_wide_in_multi(threads: usize) {
             client.call(&["EXEC"]),
             error("EXECABORT Transaction discarded because of previous errors.")
         );
+    }
+}
+
+/// Transactions over keys of every shard contend for their locks while
+/// other clients run transactions without keys (`MULTI PING EXEC`): those
+/// lock nothing and run at once, even on a shard where others wait (the
+/// random-command test once found such an EXEC asking an empty plan for
+/// locks, which stopped the server).
+fn keyless_exec_under_contention(threads: usize) {
+    const ROUNDS: usize = 400;
+    const WRITERS: usize = 4;
+    let server = shoal(threads);
+    let keys = spread("contended");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    std::thread::scope(|scope| {
+        for _ in 0..WRITERS {
+            let mut client = server.connect();
+            let keys = &keys;
+            scope.spawn(move || {
+                for _ in 0..ROUNDS {
+                    assert_eq!(client.call(&["MULTI"]), ok());
+                    for key in keys {
+                        client.call(&["INCR", key]);
+                    }
+                    let Reply::Array(replies) = client.call(&["EXEC"]) else {
+                        panic!("EXEC of the increments did not answer an array");
+                    };
+                    assert_eq!(replies.len(), keys.len());
+                    assert!(std::time::Instant::now() < deadline, "too slow");
+                }
+            });
+        }
+        for _ in 0..WRITERS {
+            let mut client = server.connect();
+            scope.spawn(move || {
+                for _ in 0..ROUNDS * 4 {
+                    assert_eq!(client.call(&["MULTI"]), ok());
+                    assert_eq!(client.call(&["PING"]), Reply::Simple(b"QUEUED".to_vec()));
+                    assert_eq!(
+                        client.call(&["EXEC"]),
+                        Reply::Array(vec![Reply::Simple(b"PONG".to_vec())])
+                    );
+                    assert!(std::time::Instant::now() < deadline, "too slow");
+                }
+            });
+        }
+    });
+    let mut client = server.connect();
+    let total = (WRITERS * ROUNDS).to_string();
+    for key in &keys {
+        assert_eq!(client.call(&["GET", key]), bulk(&total));
     }
 }
 

@@ -12,6 +12,12 @@ the load generator saturates its core first at high pipeline depth, so CPU
 per operation is the figure that shows the server's own cost.
 
     python3 bench-harness/scripts/compare_redis.py --rounds 3 --requests 400000
+    python3 bench-harness/scripts/compare_redis.py --pipelines 16 --tests lpop --fill lpush
+
+--fill runs redis-benchmark tests first on each fresh server, unmeasured, so
+that a measured test finds what an earlier test of one redis-benchmark
+invocation would have left (LPOP pops what LPUSH pushed; alone it pops a
+missing key).
 
 Needs redis-server and redis-benchmark (Debian's redis-server, redis-tools)
 and a release build of shoal-server (cargo build --release).
@@ -112,13 +118,20 @@ class Server:
                 self.process.wait()
 
 
-def run_benchmark(server, cpu, tests, pipeline, clients, requests, data_size):
+def run_benchmark(server, cpu, tests, pipeline, clients, requests, data_size, fill=None):
+    def benchmark_argv(selected):
+        return [
+            "redis-benchmark", "-p", str(server.port), "-t", selected, "-c", str(clients), "-n", str(requests),
+            "-d", str(data_size), "-P", str(pipeline), "-r", "1000000", "--csv",
+        ]
+
+    if fill:
+        # Not measured: what the measured tests then work on (LPOP pops what
+        # LPUSH pushed, as when redis-benchmark runs both in one invocation).
+        subprocess.run(isolated(cpu, benchmark_argv(fill)), capture_output=True, timeout=600, start_new_session=True)
     before_cpu = cpu_seconds(server.process.pid)
     before_commands = int(info_field(server.port, "stats", "total_commands_processed"))
-    argv = [
-        "redis-benchmark", "-p", str(server.port), "-t", tests, "-c", str(clients), "-n", str(requests),
-        "-d", str(data_size), "-P", str(pipeline), "-r", "1000000", "--csv",
-    ]
+    argv = benchmark_argv(tests)
     output = subprocess.run(isolated(cpu, argv), capture_output=True, text=True, timeout=600, start_new_session=True)
     after_cpu = cpu_seconds(server.process.pid)
     after_commands = int(info_field(server.port, "stats", "total_commands_processed"))
@@ -160,6 +173,11 @@ def main():
     parser.add_argument("--data-size", type=int, default=64)
     parser.add_argument("--pipelines", default="1,16")
     parser.add_argument("--tests", default="set,get")
+    parser.add_argument(
+        "--fill",
+        default=None,
+        help="redis-benchmark tests run first, unmeasured, on each fresh server (e.g. lpush before lpop)",
+    )
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--client-cpu", type=int, default=1)
     parser.add_argument("--shoal", default=os.path.join(ROOT, "target", "release", "shoal-server"))
@@ -181,7 +199,8 @@ def main():
                 server = Server(name, servers[name](port), port, args.server_cpu)
                 try:
                     rows, cpu_us = run_benchmark(
-                        server, args.client_cpu, args.tests, pipeline, args.clients, args.requests, args.data_size
+                        server, args.client_cpu, args.tests, pipeline, args.clients, args.requests, args.data_size,
+                        args.fill,
                     )
                 finally:
                     server.stop()

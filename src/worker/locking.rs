@@ -135,6 +135,10 @@ impl Worker {
     /// Sends the first requests of a plan: to every shard at once, or to
     /// the first when there is one.
     pub(super) fn start_locking(&mut self, tx: u64, plan: &LockPlan, gather: bool) {
+        assert!(
+            !plan.is_empty(),
+            "a transaction with no keys takes no locks"
+        );
         if plan.len() > 1 {
             for index in 0..plan.len() {
                 self.ask_lock(tx, plan, index, false, gather);

@@ -324,7 +324,10 @@ impl Worker {
         keys.dedup();
         let home = self.id;
         let all_home = keys.iter().all(|key| key_shard(&key.1, workers) == home);
-        let locked_here = !self.locks.is_idle()
+        // A transaction without keys locks nothing: it runs here even while
+        // others wait for this shard's locks.
+        let locked_here = !keys.is_empty()
+            && !self.locks.is_idle()
             && (self.locks.has_waiting() || self.locks.any_db_key_locked(&keys));
         if all_home && !locked_here {
             let stale = watched.iter().any(|watched| !self.watch_holds(watched));
