@@ -219,6 +219,9 @@ pub struct BlockedClient {
     pub running: bool,
     /// CLIENT UNBLOCK asked while it was running.
     pub unblock: Option<UnblockKind>,
+    /// A try came back blocked: its shards hold it as a waiter, so it is
+    /// blocked as INFO counts (and in its place in the keys' queues).
+    pub registered: bool,
 }
 
 impl BlockedClient {
@@ -278,17 +281,31 @@ impl Worker {
                 waited,
                 running: false,
                 unblock: None,
+                registered: false,
             },
         );
-        self.count_blocked();
         self.try_blocked(origin.client);
     }
 
-    /// Publishes how many clients are blocked here (INFO blocked_clients).
+    /// Publishes how many clients are blocked here (INFO blocked_clients):
+    /// those a shard has registered as waiters. A client whose first try
+    /// is still on its way is not blocked yet, so a client seen blocked is
+    /// already queued ahead of any that blocks after it.
     fn count_blocked(&self) {
         self.shared.stats[self.id]
             .blocked_clients
-            .store(self.blocked.len(), std::sync::atomic::Ordering::Relaxed);
+            .store(self.registered_blocks, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Removes a client's block, keeping the count of registered ones.
+    fn take_block(&mut self, client: u64) -> Option<BlockedClient> {
+        let state = self.blocked.remove(&client)?;
+        if state.registered {
+            self.registered_blocks -= 1;
+            self.count_blocked();
+        }
+        self.forget_block(&state);
+        Some(state)
     }
 
     /// Runs a blocked client's command (again), where its keys live.
@@ -417,8 +434,13 @@ impl Worker {
             return;
         };
         state.running = false;
-        if state.due(self.now_ms) {
-            let unblock = state.unblock;
+        let newly_registered = !std::mem::replace(&mut state.registered, true);
+        let (due, unblock) = (state.due(self.now_ms), state.unblock);
+        if newly_registered {
+            self.registered_blocks += 1;
+            self.count_blocked();
+        }
+        if due {
             self.end_block(origin.client, unblock);
         }
     }
@@ -455,20 +477,15 @@ impl Worker {
             .get(&origin.client)
             .is_some_and(|state| state.origin == origin);
         if served {
-            if let Some(state) = self.blocked.remove(&origin.client) {
-                self.forget_block(&state);
-                self.count_blocked();
-            }
+            self.take_block(origin.client);
         }
     }
 
     /// Ends a block without a value: the timeout reply, or CLIENT UNBLOCK's.
     fn end_block(&mut self, client: u64, unblock: Option<UnblockKind>) {
-        let Some(state) = self.blocked.remove(&client) else {
+        let Some(state) = self.take_block(client) else {
             return;
         };
-        self.forget_block(&state);
-        self.count_blocked();
         let mut out = shoal_protocol::ReplyEncoder::new(state.resp);
         match unblock {
             Some(UnblockKind::Error) => out.error(UNBLOCKED_ERROR),
@@ -542,9 +559,7 @@ impl Worker {
     /// A blocked client is going away (disconnect, CLIENT KILL): forget it
     /// everywhere; its open reply slot is filled with nothing.
     pub(super) fn drop_block(&mut self, client: u64) -> Option<Origin> {
-        let state = self.blocked.remove(&client)?;
-        self.forget_block(&state);
-        self.count_blocked();
+        let state = self.take_block(client)?;
         let origin = state.origin;
         self.keep_orphan(state);
         Some(origin)

@@ -107,6 +107,8 @@ pub struct Worker {
     registry: blocking::Registry,
     /// This worker's clients in a blocking command, by client id.
     blocked: AHashMap<u64, blocking::BlockedClient>,
+    /// Entries of `blocked` a shard has registered as waiters.
+    registered_blocks: usize,
     /// Blocked clients that left while their retry ran, until its outcome.
     orphans: AHashMap<u64, blocking::BlockedClient>,
     /// (deadline, client) of the blocked clients with a timeout.
@@ -203,6 +205,7 @@ impl Worker {
             versions: versions::KeyVersions::default(),
             registry: blocking::Registry::default(),
             blocked: AHashMap::default(),
+            registered_blocks: 0,
             orphans: AHashMap::default(),
             block_deadlines: std::collections::BTreeSet::new(),
             next_token: 0,
