@@ -92,13 +92,20 @@ impl ServerProcess {
     }
 
     /// Waits until the server accepts connections; false if it exited.
+    /// shoal-server must also have said it is ready: it prints that once
+    /// every worker's listener exists, while one listener is enough to
+    /// answer the first connection.
     fn wait_listening(&mut self, program: &str) -> bool {
         let deadline = Instant::now() + START_TIMEOUT;
+        let says_ready = program.ends_with("shoal-server");
         loop {
             if !matches!(self.child.try_wait(), Ok(None)) {
                 return false;
             }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            let ready = !says_ready
+                || std::fs::read_to_string(&self.log)
+                    .is_ok_and(|said| said.contains("ready to accept connections"));
+            if ready && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 // The port is reserved for this process, so what answers
                 // is the child, unless it exited after all.
                 return matches!(self.child.try_wait(), Ok(None));
