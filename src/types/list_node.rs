@@ -40,6 +40,8 @@
 
 use std::fmt;
 
+use smallvec::SmallVec;
+
 /// Bytes taken by the element count and the head room size.
 pub const HEADER_BYTES: usize = 8;
 /// Nodes whose elements take fewer bytes get no head room: moving them is
@@ -53,8 +55,6 @@ const ENTRIES_MAX: usize = u32::MAX as usize;
 const BOUNDARY_SHORT_BELOW: usize = 0x80;
 /// Bytes of the widest value a long boundary holds: any length fits.
 const BOUNDARY_VALUE_BYTES_MAX: usize = std::mem::size_of::<usize>();
-/// Bytes a boundary takes at most: the value and a tag at either end.
-const BOUNDARY_BYTES_MAX: usize = BOUNDARY_VALUE_BYTES_MAX + 2;
 
 // The tag of a long boundary holds its width below the high bit.
 const _: () = assert!(BOUNDARY_VALUE_BYTES_MAX < BOUNDARY_SHORT_BELOW);
@@ -164,12 +164,6 @@ fn read_backward(bytes: &[u8], end: usize) -> (usize, usize) {
     (read_value(&bytes[start + 1..end - 1]), start)
 }
 
-fn push_boundary(out: &mut Vec<u8>, value: usize) {
-    let mut boundary = [0; BOUNDARY_BYTES_MAX];
-    let size = write_boundary(&mut boundary, value);
-    out.extend_from_slice(&boundary[..size]);
-}
-
 /// Bytes of a run of elements of `lens` between a neighbour of length
 /// `left` and one of length `right` (`None`: the node ends there): each
 /// element with the boundary before it, then the boundary after the last
@@ -245,19 +239,11 @@ impl ListNode {
 
     /// A node holding `entries` in order.
     pub fn from_entries<'a>(entries: impl IntoIterator<Item = &'a [u8]>) -> ListNode {
-        let mut out = vec![0; HEADER_BYTES];
-        let mut count = 0;
-        let mut previous = 0;
-        for entry in entries {
-            push_boundary(&mut out, previous ^ entry.len());
-            out.extend_from_slice(entry);
-            previous = entry.len();
-            count += 1;
-        }
-        if count > 0 {
-            push_boundary(&mut out, previous);
-        }
-        ListNode::from_parts(out, count)
+        let entries: SmallVec<[&[u8]; 8]> = entries.into_iter().collect();
+        let run = run_bytes(None, entries.iter().map(|entry| entry.len()), None);
+        let mut out = vec![0; HEADER_BYTES + run];
+        encode_run(&mut out[HEADER_BYTES..], None, &entries, None);
+        ListNode::from_parts(out, entries.len())
     }
 
     /// A node from a buffer laid out as the module says, with `count`
@@ -712,6 +698,9 @@ impl ExactSizeIterator for Iter<'_> {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Bytes a boundary takes at most: the value and a tag at either end.
+    const BOUNDARY_BYTES_MAX: usize = BOUNDARY_VALUE_BYTES_MAX + 2;
 
     /// Lengths whose boundaries take every width up to three value bytes,
     /// and whose XORs with each other cross widths.

@@ -51,14 +51,14 @@ impl Worker {
                 stale,
                 busy,
             } => self.tx_locked_for_transaction(tx, shard, entries, stale, busy),
-            msg @ Msg::TxLock { wait: false, .. } if self.must_wait(&msg) => {
+            ref msg @ Msg::TxLock {
+                tx,
+                coordinator,
+                wait: false,
+                ..
+            } if self.must_wait(msg) => {
                 // Asked without waiting: busy, nothing locked.
-                if let Msg::TxLock {
-                    tx, coordinator, ..
-                } = msg
-                {
-                    self.answer_lock(coordinator, tx, Vec::new(), false, true);
-                }
+                self.answer_lock(coordinator, tx, Vec::new(), false, true);
             }
             Msg::Watch { origin, keys } => {
                 let entries = keys
