@@ -3,6 +3,7 @@
 mod client;
 mod cmd;
 mod config;
+mod fd_limit;
 mod glob;
 mod reactor;
 mod server;

@@ -137,12 +137,27 @@ fn handle_signals(shared: Arc<Shared>) {
     }
 }
 
+/// Fits `maxclients` to the descriptors the process may open (raising the
+/// limit where it may), logging what changed, as Redis does at start-up.
+fn fit_max_clients(config: &mut Config, workers: usize) -> Result<(), String> {
+    let fit = crate::fd_limit::fit_max_clients(config.max_clients(), workers);
+    fit.log();
+    match fit {
+        crate::fd_limit::Fit::Fits(_) => Ok(()),
+        crate::fd_limit::Fit::Reduced { max_clients, .. } => config
+            .set(b"maxclients", max_clients.to_string().as_bytes())
+            .map_err(|error| format!("reducing maxclients: {error}")),
+        crate::fd_limit::Fit::TooFew(why) => Err(why),
+    }
+}
+
 /// Runs the server until it is told to stop; the error says why it could not start.
-pub fn run(config: Config) -> Result<(), String> {
+pub fn run(mut config: Config) -> Result<(), String> {
     let addresses = bind_addresses(&config)?;
     refuse_ports_in_use(&addresses)?;
     let plan = placement(&config)?;
     let workers = plan.workers.len();
+    fit_max_clients(&mut config, workers)?;
     let placement_text = plan.to_string();
     crate::stopwatch::calibrate();
     for line in placement_text.lines() {

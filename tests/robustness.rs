@@ -25,6 +25,7 @@ with_1_and_4_threads! {
     clients_vanishing_mid_pipeline_leave_the_server_serving => pipelines_then_gone;
     a_client_that_never_reads_is_disconnected_at_the_output_limit => never_reads;
     maxclients_refuses_the_extra_connection_like_redis => maxclients;
+    maxclients_shrinks_to_a_low_open_files_limit_like_redis => maxclients_under_low_ulimit;
     idle_clients_are_closed_after_timeout => idle_timeout;
     requirepass_gates_commands_like_redis => requirepass;
     shutdown_command_exits_with_status_0 => shutdown_command;
@@ -758,6 +759,89 @@ fn maxclients(threads: usize) {
     let refusal = refuse_third_client(&shoal);
     assert_eq!(refusal, error("ERR max number of clients reached"));
     assert_eq!(refusal, refuse_third_client(&redis));
+}
+
+/// The descriptor limit the low-ulimit test starts servers under.
+const LOW_OPEN_FILES: u64 = 48;
+
+/// Fills `server` to its `maxclients`, checks that the next connections
+/// are refused and closed while the admitted ones are served, and that
+/// room comes back once they leave: its `maxclients` and the refusal.
+fn fill_to_maxclients(server: &ServerProcess) -> (i64, Reply) {
+    let mut first = server.connect();
+    // The start-up probe connection may not be gone yet.
+    wait_for_connected_clients(&mut first, 1);
+    let max_clients = match first.call(&["CONFIG", "GET", "maxclients"]) {
+        Reply::Array(pair) => match pair.get(1) {
+            Some(Reply::Bulk(value)) => String::from_utf8_lossy(value).parse().expect("a number"),
+            other => panic!("maxclients is {other:?}"),
+        },
+        other => panic!("CONFIG GET maxclients answered {other:?}"),
+    };
+    let mut admitted = vec![first];
+    for _ in 1..max_clients {
+        let mut client = server.connect();
+        assert_eq!(client.call(&["PING"]), pong());
+        admitted.push(client);
+    }
+    let mut refusals = Vec::new();
+    for _ in 0..5 {
+        let mut refused = server.connect();
+        refusals.push(refused.read_reply().expect("a reply before the close"));
+        assert!(refused.is_closed(), "a refused connection stays open");
+    }
+    assert!(
+        refusals.windows(2).all(|pair| pair[0] == pair[1]),
+        "{refusals:?}"
+    );
+    for client in &mut admitted {
+        assert_eq!(client.call(&["PING"]), pong());
+    }
+    drop(admitted);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut next = server.connect();
+        next.send(&[b"PING"]);
+        match next.read_reply() {
+            Some(reply) if reply == pong() => break,
+            other => assert!(
+                Instant::now() < deadline,
+                "no room after clients left: {other:?}"
+            ),
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (max_clients, refusals.swap_remove(0))
+}
+
+/// Under `ulimit -n 48` both servers lower maxclients to what the
+/// descriptors allow (Redis keeps 32 for itself; Shoal as many for its
+/// first worker and 4 for each further one), refuse the clients past it
+/// with an error instead of leaving them unanswered in the listen backlog,
+/// and refuse a CONFIG SET that would need more, naming what fits.
+fn maxclients_under_low_ulimit(threads: usize) {
+    let threads_text = threads.to_string();
+    let limit = Some(LOW_OPEN_FILES);
+    let shoal = ServerProcess::shoal_with_open_files(limit, &["--threads", &threads_text]);
+    let redis = ServerProcess::redis_with_open_files(limit, &[]);
+    let (shoal_max, shoal_refusal) = fill_to_maxclients(&shoal);
+    let (redis_max, redis_refusal) = fill_to_maxclients(&redis);
+    assert_eq!(shoal_refusal, error("ERR max number of clients reached"));
+    assert_eq!(shoal_refusal, redis_refusal);
+    assert_eq!(redis_max, 16);
+    assert_eq!(shoal_max, 16 - 4 * (threads as i64 - 1));
+    let raise = ["CONFIG", "SET", "maxclients", "1000"];
+    let try_with = |max: i64| {
+        error(&format!(
+            "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating \
+             system is not able to handle the specified number of clients, try with {max}"
+        ))
+    };
+    assert_eq!(shoal.connect().call(&raise), try_with(shoal_max));
+    assert_eq!(redis.connect().call(&raise), try_with(redis_max));
+    let lower = ["CONFIG", "SET", "maxclients", "3"];
+    assert_eq!(shoal.connect().call(&lower), ok());
+    assert_eq!(redis.connect().call(&lower), ok());
 }
 
 fn idle_timeout(threads: usize) {

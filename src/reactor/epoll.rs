@@ -4,12 +4,12 @@
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 
-use super::{ConnId, ConnOptions, Event, Reactor, RecvStatus, Waker};
+use super::{ConnId, ConnOptions, Event, Reactor, RecvStatus, Waker, ACCEPT_RETRY};
 
 /// The wake-up's token.
 const WAKER: Token = Token(0);
@@ -46,6 +46,10 @@ pub struct EpollReactor {
     poll: Poll,
     events: Events,
     listeners: Vec<TcpListener>,
+    /// When to accept again after a failure (EMFILE, ...): epoll is
+    /// edge-triggered, so the connections already waiting would otherwise
+    /// wait for the next one to arrive.
+    accept_retry_at: Option<Instant>,
     conns: Vec<Option<Conn>>,
     free: Vec<ConnId>,
     options: ConnOptions,
@@ -78,6 +82,7 @@ impl EpollReactor {
             poll,
             events: Events::with_capacity(EVENTS_MAX),
             listeners: registered,
+            accept_retry_at: None,
             conns: Vec::new(),
             free: Vec::new(),
             options,
@@ -97,10 +102,18 @@ impl EpollReactor {
                         events.push(event);
                     }
                 }
-                Err(error) if error.kind() == ErrorKind::Interrupted => {}
-                // WouldBlock ends the batch; other errors (EMFILE, ...) end
-                // it too, and the next readiness event tries again.
-                Err(_) => return,
+                // A connection reset while it waited is that client's
+                // failure: go on with the others.
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        ErrorKind::Interrupted | ErrorKind::ConnectionAborted
+                    ) => {}
+                Err(error) if error.kind() == ErrorKind::WouldBlock => return,
+                Err(_) => {
+                    self.accept_retry_at = Some(Instant::now() + ACCEPT_RETRY);
+                    return;
+                }
             }
         }
     }
@@ -141,10 +154,26 @@ impl Reactor for EpollReactor {
     }
 
     fn poll(&mut self, timeout: Option<Duration>, events: &mut Vec<Event>) -> io::Result<()> {
+        let timeout = match self.accept_retry_at {
+            Some(retry_at) => {
+                let until_retry = retry_at.saturating_duration_since(Instant::now());
+                Some(timeout.map_or(until_retry, |timeout| timeout.min(until_retry)))
+            }
+            None => timeout,
+        };
         match self.poll.poll(&mut self.events, timeout) {
             Ok(()) => {}
             Err(error) if error.kind() == ErrorKind::Interrupted => return Ok(()),
             Err(error) => return Err(error),
+        }
+        if self
+            .accept_retry_at
+            .is_some_and(|retry_at| Instant::now() >= retry_at)
+        {
+            self.accept_retry_at = None;
+            for index in 0..self.listeners.len() {
+                self.accept_all(index, events);
+            }
         }
         let ready: Vec<(Token, bool, bool, bool)> = self
             .events

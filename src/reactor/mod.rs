@@ -18,6 +18,11 @@ use std::time::Duration;
 
 use crate::config::IoBackend;
 
+/// How long accepting waits after a failure that is not the connection's
+/// own (EMFILE, ENOMEM, ...), so a full descriptor table is not retried in
+/// a busy loop; the connections wait in the listen backlog meanwhile.
+pub const ACCEPT_RETRY: Duration = Duration::from_millis(50);
+
 /// A connection's index inside its reactor; never reused while any
 /// operation on the old connection can still complete.
 pub type ConnId = usize;

@@ -27,7 +27,7 @@ use io_uring::{cqueue, opcode, squeue, types, IoUring, Probe};
 
 use self::buf_ring::BufRing;
 use super::epoll::LISTENERS_MAX;
-use super::{ConnId, ConnOptions, Event, Reactor, RecvStatus, Waker};
+use super::{ConnId, ConnOptions, Event, Reactor, RecvStatus, Waker, ACCEPT_RETRY};
 
 /// Submission queue entries. A loop turn queues about one send and at most
 /// one re-armed receive per busy connection; past this `push` submits
@@ -66,9 +66,6 @@ const SEND_CHUNK_BYTES_MAX: usize = 1 << 30;
 /// next output (`send` swaps it with the worker's); a larger one is freed,
 /// so one big reply does not pin twice its size for the connection's life.
 const SEND_BUF_KEEP_BYTES: usize = 256 * 1024;
-/// How long an accept that failed (EMFILE, ENOMEM, ...) waits before it is
-/// re-armed, so a full descriptor table is not retried in a busy loop.
-const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 /// Completions handled per poll before it returns (the CQ twice over), so
 /// one call cannot run forever when completions keep coming.
 const CQES_PER_POLL_MAX: usize = 2 * CQ_ENTRIES as usize;
@@ -816,7 +813,8 @@ impl UringReactor {
         listener.armed = false;
         if self.stopped {
             listener.socket = None;
-        } else if res >= 0 {
+        } else if res >= 0 || res == -libc::ECONNABORTED {
+            // A connection reset while it waited fails only itself.
             self.arm_accept(index);
         } else {
             // EMFILE and friends: the connection waits in the backlog;

@@ -5,6 +5,28 @@ use std::sync::atomic::Ordering;
 use super::shared::Shared;
 use crate::client::Client;
 use crate::cmd::args::is;
+use crate::config::Config;
+use crate::fd_limit::Fit;
+
+/// A raised `maxclients` needs the descriptors for it: the limit is raised
+/// where it may be, and otherwise the whole CONFIG SET fails with Redis's
+/// error naming what fits.
+fn fit_raised_max_clients(before: &Config, after: &Config, workers: usize) -> Result<(), String> {
+    if after.max_clients() <= before.max_clients() {
+        return Ok(());
+    }
+    let fit = crate::fd_limit::fit_max_clients(after.max_clients(), workers);
+    fit.log();
+    match fit {
+        Fit::Fits(_) => Ok(()),
+        Fit::Reduced { max_clients, .. } => Err(format!(
+            "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with {max_clients}"
+        )),
+        Fit::TooFew(why) => Err(format!(
+            "ERR CONFIG SET failed (possibly related to argument 'maxclients') - {why}"
+        )),
+    }
+}
 
 /// `CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT`
 pub fn config(client: &mut Client, args: &[&[u8]], shared: &Shared) {
@@ -29,7 +51,12 @@ pub fn config(client: &mut Client, args: &[&[u8]], shared: &Shared) {
             .chunks_exact(2)
             .map(|pair| (pair[0], pair[1]))
             .collect();
+        let before = config.clone();
         if let Err(message) = config.set_many(&pairs) {
+            return client.reply_now(|out| out.error(message.as_bytes()));
+        }
+        if let Err(message) = fit_raised_max_clients(&before, &config, shared.workers) {
+            *config = before;
             return client.reply_now(|out| out.error(message.as_bytes()));
         }
         drop(config);

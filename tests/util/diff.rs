@@ -696,10 +696,9 @@ fn pipeline_replies(client: &mut Client, steps: &[Step]) -> Vec<ReadOutcome> {
 
 /// A connection to `server`, or why there is none (it stopped listening).
 fn connect(name: &str, server: &ServerProcess) -> Result<Client, String> {
-    // Probe first: `ServerProcess::connect` panics when nothing listens.
-    std::net::TcpStream::connect(("127.0.0.1", server.port))
-        .map_err(|error| format!("{name} no longer accepts connections ({error})"))?;
-    Ok(server.connect())
+    super::try_connect_stream(server.port)
+        .map(Client::over)
+        .map_err(|error| format!("{name} no longer accepts connections ({error})"))
 }
 
 /// Sends one command and reads its reply, a close, or a hang.

@@ -59,10 +59,17 @@ impl ServerProcess {
     /// Starts `program` with the arguments `args(port)` builds, on a free
     /// port, trying again on another when the process exits before it
     /// listens (its port was taken meanwhile).
-    fn spawn(program: &str, args: impl Fn(&str) -> Vec<String>) -> ServerProcess {
+    /// With `open_files`, the process starts under that `RLIMIT_NOFILE`
+    /// (soft and hard), as after `ulimit -n`.
+    fn spawn(
+        program: &str,
+        open_files: Option<u64>,
+        args: impl Fn(&str) -> Vec<String>,
+    ) -> ServerProcess {
         for _ in 0..START_ATTEMPTS {
             let port = free_port();
-            if let Some(server) = ServerProcess::spawn_on(program, &args(&port.to_string()), port) {
+            let args = args(&port.to_string());
+            if let Some(server) = ServerProcess::spawn_on(program, &args, port, open_files) {
                 return server;
             }
         }
@@ -75,16 +82,34 @@ impl ServerProcess {
         program: &str,
         args: &[S],
         port: u16,
+        open_files: Option<u64>,
     ) -> Option<ServerProcess> {
         let log = std::env::temp_dir().join(format!(
             "shoal-test-server-{}-{port}.log",
             std::process::id()
         ));
         let stderr = std::fs::File::create(&log).map_or_else(|_| Stdio::null(), Stdio::from);
-        let child = Command::new(program)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(stderr)
+        let mut command = Command::new(program);
+        command.args(args).stdout(Stdio::null()).stderr(stderr);
+        if let Some(limit) = open_files {
+            let limit = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            // SAFETY: the closure runs in the forked child before exec and
+            // calls only setrlimit, which is async-signal-safe, on a value
+            // it owns.
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        let child = command
             .spawn()
             .unwrap_or_else(|error| panic!("cannot start {program}: {error}"));
         let mut server = ServerProcess { child, port, log };
@@ -123,8 +148,13 @@ impl ServerProcess {
     /// `--io-backend $SHOAL_TEST_IO_BACKEND` when that variable is set (so
     /// the whole suite can run against each reactor backend).
     pub fn shoal(extra: &[&str]) -> ServerProcess {
+        ServerProcess::shoal_with_open_files(None, extra)
+    }
+
+    /// [`ServerProcess::shoal`] under an `RLIMIT_NOFILE` of `open_files`.
+    pub fn shoal_with_open_files(open_files: Option<u64>, extra: &[&str]) -> ServerProcess {
         let backend = std::env::var("SHOAL_TEST_IO_BACKEND").ok();
-        ServerProcess::spawn(env!("CARGO_BIN_EXE_shoal-server"), |port| {
+        ServerProcess::spawn(env!("CARGO_BIN_EXE_shoal-server"), open_files, |port| {
             let mut args = vec!["--port", port, "--bind", "127.0.0.1"];
             if let Some(backend) = backend.as_deref() {
                 args.extend_from_slice(&["--io-backend", backend]);
@@ -136,7 +166,12 @@ impl ServerProcess {
 
     /// Starts Debian's `redis-server` (persistence off) on a free port.
     pub fn redis(extra: &[&str]) -> ServerProcess {
-        ServerProcess::spawn("redis-server", |port| {
+        ServerProcess::redis_with_open_files(None, extra)
+    }
+
+    /// [`ServerProcess::redis`] under an `RLIMIT_NOFILE` of `open_files`.
+    pub fn redis_with_open_files(open_files: Option<u64>, extra: &[&str]) -> ServerProcess {
+        ServerProcess::spawn("redis-server", open_files, |port| {
             let mut args = vec![
                 "--port",
                 port,
@@ -208,9 +243,16 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects to 127.0.0.1:`port`.
+    /// Connects to 127.0.0.1:`port`, trying again when the connection is
+    /// refused (see [`try_connect_stream`]).
     pub fn connect(port: u16) -> Client {
-        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        let stream = try_connect_stream(port)
+            .unwrap_or_else(|error| panic!("connect to port {port}: {error}"));
+        Client::over(stream)
+    }
+
+    /// A client over a connected stream.
+    pub fn over(stream: TcpStream) -> Client {
         stream
             .set_read_timeout(Some(REPLY_TIMEOUT))
             .expect("read timeout");
@@ -371,7 +413,7 @@ impl ServerProcess {
             args.extend_from_slice(&["--io-backend", backend]);
         }
         args.extend_from_slice(extra);
-        ServerProcess::spawn_on(env!("CARGO_BIN_EXE_shoal-server"), &args, port)
+        ServerProcess::spawn_on(env!("CARGO_BIN_EXE_shoal-server"), &args, port, None)
             .unwrap_or_else(|| panic!("shoal-server {args:?} exited before listening"))
     }
 
@@ -593,5 +635,86 @@ pub fn show(reply: &Reply) -> String {
             format!("[{}]", items.join(", "))
         }
         other => format!("{other:?}"),
+    }
+}
+
+/// Connect attempts before a refused connection fails a test.
+const CONNECT_ATTEMPTS: usize = 5;
+/// The pause between refused connect attempts.
+const CONNECT_RETRY_PAUSE: Duration = Duration::from_millis(50);
+
+/// A TCP connection to 127.0.0.1:`port`. A refusal is tried again a few
+/// times: a connect to a listening test server has been refused, rarely,
+/// once the port had served earlier connections, and each refusal is
+/// reported with the sockets the kernel then held on the port, so a
+/// server that really stopped listening still fails, with the evidence.
+pub fn try_connect_stream(port: u16) -> std::io::Result<TcpStream> {
+    let mut attempt = 1;
+    loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Err(error) if error.kind() == ErrorKind::ConnectionRefused => {
+                let sockets = sockets_on_port(port);
+                eprintln!(
+                    "connect to port {port} refused (attempt {attempt}); its sockets: {sockets}"
+                );
+                if attempt == CONNECT_ATTEMPTS {
+                    return Err(error);
+                }
+                attempt += 1;
+                std::thread::sleep(CONNECT_RETRY_PAUSE);
+            }
+            result => return result,
+        }
+    }
+}
+
+/// The sockets on 127.0.0.1 using `port` at either end, from
+/// `/proc/net/tcp`: each one's state and the other end's port.
+pub fn sockets_on_port(port: u16) -> String {
+    const STATES: [&str; 12] = [
+        "?",
+        "ESTABLISHED",
+        "SYN_SENT",
+        "SYN_RECV",
+        "FIN_WAIT1",
+        "FIN_WAIT2",
+        "TIME_WAIT",
+        "CLOSE",
+        "CLOSE_WAIT",
+        "LAST_ACK",
+        "LISTEN",
+        "CLOSING",
+    ];
+    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else {
+        return "unknown (no /proc/net/tcp)".into();
+    };
+    let port_of = |address: &str| {
+        address
+            .split_once(':')
+            .and_then(|(_, hex)| u16::from_str_radix(hex, 16).ok())
+    };
+    let mut found = Vec::new();
+    for line in table.lines().skip(1) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (Some(local), Some(remote), Some(state)) =
+            (fields.get(1), fields.get(2), fields.get(3))
+        else {
+            continue;
+        };
+        let state = usize::from_str_radix(state, 16)
+            .ok()
+            .and_then(|code| STATES.get(code))
+            .unwrap_or(&"?");
+        let (local, remote) = (port_of(local), port_of(remote));
+        if local == Some(port) {
+            found.push(format!("{state} (peer port {})", remote.unwrap_or(0)));
+        } else if remote == Some(port) {
+            found.push(format!("{state} (a client on port {})", local.unwrap_or(0)));
+        }
+    }
+    if found.is_empty() {
+        "none".into()
+    } else {
+        found.join(", ")
     }
 }
