@@ -27,7 +27,7 @@ pub struct ServerProcess {
     log: std::path::PathBuf,
 }
 
-pub use ports::free_port;
+pub use ports::{free_port, sockets_on_port};
 
 /// Generates `name::threads_1` and `name::threads_4`, each calling `body`
 /// with that worker count.
@@ -665,56 +665,5 @@ pub fn try_connect_stream(port: u16) -> std::io::Result<TcpStream> {
             }
             result => return result,
         }
-    }
-}
-
-/// The sockets on 127.0.0.1 using `port` at either end, from
-/// `/proc/net/tcp`: each one's state and the other end's port.
-pub fn sockets_on_port(port: u16) -> String {
-    const STATES: [&str; 12] = [
-        "?",
-        "ESTABLISHED",
-        "SYN_SENT",
-        "SYN_RECV",
-        "FIN_WAIT1",
-        "FIN_WAIT2",
-        "TIME_WAIT",
-        "CLOSE",
-        "CLOSE_WAIT",
-        "LAST_ACK",
-        "LISTEN",
-        "CLOSING",
-    ];
-    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else {
-        return "unknown (no /proc/net/tcp)".into();
-    };
-    let port_of = |address: &str| {
-        address
-            .split_once(':')
-            .and_then(|(_, hex)| u16::from_str_radix(hex, 16).ok())
-    };
-    let mut found = Vec::new();
-    for line in table.lines().skip(1) {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let (Some(local), Some(remote), Some(state)) =
-            (fields.get(1), fields.get(2), fields.get(3))
-        else {
-            continue;
-        };
-        let state = usize::from_str_radix(state, 16)
-            .ok()
-            .and_then(|code| STATES.get(code))
-            .unwrap_or(&"?");
-        let (local, remote) = (port_of(local), port_of(remote));
-        if local == Some(port) {
-            found.push(format!("{state} (peer port {})", remote.unwrap_or(0)));
-        } else if remote == Some(port) {
-            found.push(format!("{state} (a client on port {})", local.unwrap_or(0)));
-        }
-    }
-    if found.is_empty() {
-        "none".into()
-    } else {
-        found.join(", ")
     }
 }

@@ -68,8 +68,64 @@ pub fn free_port() -> u16 {
         // Check the listener first: a port some other program uses is
         // skipped without leaving a lock behind.
         if TcpListener::bind(("127.0.0.1", port)).is_ok() && reserve(port) {
-            return port;
+            // A port whose earlier connections the kernel still remembers
+            // (TIME_WAIT, FIN_WAIT2 after a killed server) can reset a new
+            // client that happens to reuse one's client port: leave it.
+            if sockets_on_port(port) == "none" {
+                return port;
+            }
         }
     }
     panic!("no free port in {TEST_PORTS:?}");
+}
+
+/// The sockets on 127.0.0.1 using `port` at either end, from
+/// `/proc/net/tcp`: each one's state and the other end's port.
+pub fn sockets_on_port(port: u16) -> String {
+    const STATES: [&str; 12] = [
+        "?",
+        "ESTABLISHED",
+        "SYN_SENT",
+        "SYN_RECV",
+        "FIN_WAIT1",
+        "FIN_WAIT2",
+        "TIME_WAIT",
+        "CLOSE",
+        "CLOSE_WAIT",
+        "LAST_ACK",
+        "LISTEN",
+        "CLOSING",
+    ];
+    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else {
+        return "unknown (no /proc/net/tcp)".into();
+    };
+    let port_of = |address: &str| {
+        address
+            .split_once(':')
+            .and_then(|(_, hex)| u16::from_str_radix(hex, 16).ok())
+    };
+    let mut found = Vec::new();
+    for line in table.lines().skip(1) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (Some(local), Some(remote), Some(state)) =
+            (fields.get(1), fields.get(2), fields.get(3))
+        else {
+            continue;
+        };
+        let state = usize::from_str_radix(state, 16)
+            .ok()
+            .and_then(|code| STATES.get(code))
+            .unwrap_or(&"?");
+        let (local, remote) = (port_of(local), port_of(remote));
+        if local == Some(port) {
+            found.push(format!("{state} (peer port {})", remote.unwrap_or(0)));
+        } else if remote == Some(port) {
+            found.push(format!("{state} (a client on port {})", local.unwrap_or(0)));
+        }
+    }
+    if found.is_empty() {
+        "none".into()
+    } else {
+        found.join(", ")
+    }
 }
