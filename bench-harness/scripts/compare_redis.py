@@ -118,12 +118,14 @@ class Server:
                 self.process.wait()
 
 
-def run_benchmark(server, cpu, tests, pipeline, clients, requests, data_size, fill=None):
+def run_benchmark(server, cpu, tests, pipeline, clients, requests, data_size, fill=None, random_keys=1000000):
     def benchmark_argv(selected):
-        return [
+        argv = [
             "redis-benchmark", "-p", str(server.port), "-t", selected, "-c", str(clients), "-n", str(requests),
-            "-d", str(data_size), "-P", str(pipeline), "-r", "1000000", "--csv",
+            "-d", str(data_size), "-P", str(pipeline), "--csv",
         ]
+        # Without -r redis-benchmark uses one key and one member per test.
+        return argv + (["-r", str(random_keys)] if random_keys else [])
 
     if fill:
         # Not measured: what the measured tests then work on (LPOP pops what
@@ -178,6 +180,12 @@ def main():
         default=None,
         help="redis-benchmark tests run first, unmeasured, on each fresh server (e.g. lpush before lpop)",
     )
+    parser.add_argument(
+        "--random-keys",
+        type=int,
+        default=1000000,
+        help="redis-benchmark's -r (keys and members drawn from this many); 0 leaves -r out, as its default",
+    )
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--client-cpu", type=int, default=1)
     parser.add_argument("--shoal", default=os.path.join(ROOT, "target", "release", "shoal-server"))
@@ -200,7 +208,7 @@ def main():
                 try:
                     rows, cpu_us = run_benchmark(
                         server, args.client_cpu, args.tests, pipeline, args.clients, args.requests, args.data_size,
-                        args.fill,
+                        args.fill, args.random_keys,
                     )
                 finally:
                     server.stop()
