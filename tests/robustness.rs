@@ -737,20 +737,26 @@ fn refuse_third_client(server: &ServerProcess) -> Reply {
     assert_eq!(first.call(&["PING"]), pong());
     assert_eq!(second.call(&["PING"]), pong());
     drop(first);
+    wait_for_room(server);
+    refusal
+}
+
+/// Waits until a new client is served again after clients left a full
+/// server (the server learns of their leaving a moment later).
+fn wait_for_room(server: &ServerProcess) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let mut next = server.connect();
         next.send(&[b"PING"]);
         match next.read_reply() {
-            Some(reply) if reply == pong() => break,
+            Some(reply) if reply == pong() => return,
             other => assert!(
                 Instant::now() < deadline,
-                "no room after a client left: {other:?}"
+                "no room after clients left: {other:?}"
             ),
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    refusal
 }
 
 fn maxclients(threads: usize) {
@@ -798,19 +804,7 @@ fn fill_to_maxclients(server: &ServerProcess) -> (i64, Reply) {
         assert_eq!(client.call(&["PING"]), pong());
     }
     drop(admitted);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let mut next = server.connect();
-        next.send(&[b"PING"]);
-        match next.read_reply() {
-            Some(reply) if reply == pong() => break,
-            other => assert!(
-                Instant::now() < deadline,
-                "no room after clients left: {other:?}"
-            ),
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_room(server);
     (max_clients, refusals.swap_remove(0))
 }
 
