@@ -21,7 +21,7 @@ const START_ATTEMPTS: usize = 5;
 
 #[path = "../../tests/util/ports.rs"]
 mod ports;
-use ports::free_port;
+use ports::{free_port, try_connect_stream};
 
 impl RedisServer {
     fn start(extra: &[&str]) -> RedisServer {
@@ -65,7 +65,7 @@ impl RedisServer {
     /// Sends `input` on a new connection and returns every reply Redis sent
     /// and whether it closed the connection within the wait.
     fn exchange(&self, input: &[u8]) -> (Vec<Reply>, bool) {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        let mut stream = try_connect_stream(self.port).expect("connect");
         stream
             .set_read_timeout(Some(Duration::from_millis(300)))
             .expect("timeout");

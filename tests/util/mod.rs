@@ -27,7 +27,9 @@ pub struct ServerProcess {
     log: std::path::PathBuf,
 }
 
-pub use ports::{free_port, sockets_on_port};
+pub use ports::free_port;
+#[allow(unused_imports)]
+pub use ports::{sockets_on_port, try_connect_stream};
 
 /// Generates `name::threads_1` and `name::threads_4`, each calling `body`
 /// with that worker count.
@@ -635,35 +637,5 @@ pub fn show(reply: &Reply) -> String {
             format!("[{}]", items.join(", "))
         }
         other => format!("{other:?}"),
-    }
-}
-
-/// Connect attempts before a refused connection fails a test.
-const CONNECT_ATTEMPTS: usize = 5;
-/// The pause between refused connect attempts.
-const CONNECT_RETRY_PAUSE: Duration = Duration::from_millis(50);
-
-/// A TCP connection to 127.0.0.1:`port`. A refusal is tried again a few
-/// times: a connect to a listening test server has been refused, rarely,
-/// once the port had served earlier connections, and each refusal is
-/// reported with the sockets the kernel then held on the port, so a
-/// server that really stopped listening still fails, with the evidence.
-pub fn try_connect_stream(port: u16) -> std::io::Result<TcpStream> {
-    let mut attempt = 1;
-    loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Err(error) if error.kind() == ErrorKind::ConnectionRefused => {
-                let sockets = sockets_on_port(port);
-                eprintln!(
-                    "connect to port {port} refused (attempt {attempt}); its sockets: {sockets}"
-                );
-                if attempt == CONNECT_ATTEMPTS {
-                    return Err(error);
-                }
-                attempt += 1;
-                std::thread::sleep(CONNECT_RETRY_PAUSE);
-            }
-            result => return result,
-        }
     }
 }

@@ -9,10 +9,12 @@
 //! Shared by the workspace's test crates through `#[path]`.
 
 use std::fs::{File, OpenOptions};
-use std::net::TcpListener;
+use std::io::ErrorKind;
+use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
+use std::time::Duration;
 
 /// Ports handed to test servers: below Linux's ephemeral range
 /// (32768–60999), so no client connection's local port sits on one.
@@ -127,5 +129,35 @@ pub fn sockets_on_port(port: u16) -> String {
         "none".into()
     } else {
         found.join(", ")
+    }
+}
+
+/// Connect attempts before a refused connection fails a test.
+const CONNECT_ATTEMPTS: usize = 5;
+/// The pause between refused connect attempts.
+const CONNECT_RETRY_PAUSE: Duration = Duration::from_millis(50);
+
+/// A TCP connection to 127.0.0.1:`port`. A refusal is tried again a few
+/// times: a connect to a listening test server has been refused, rarely,
+/// once the port had served earlier connections, and each refusal is
+/// reported with the sockets the kernel then held on the port, so a
+/// server that really stopped listening still fails, with the evidence.
+pub fn try_connect_stream(port: u16) -> std::io::Result<TcpStream> {
+    let mut attempt = 1;
+    loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Err(error) if error.kind() == ErrorKind::ConnectionRefused => {
+                let sockets = sockets_on_port(port);
+                eprintln!(
+                    "connect to port {port} refused (attempt {attempt}); its sockets: {sockets}"
+                );
+                if attempt == CONNECT_ATTEMPTS {
+                    return Err(error);
+                }
+                attempt += 1;
+                std::thread::sleep(CONNECT_RETRY_PAUSE);
+            }
+            result => return result,
+        }
     }
 }
