@@ -45,7 +45,7 @@ impl Fit {
 pub fn fit_max_clients(max_clients: u64, workers: usize) -> Fit {
     let reserved = reserved(workers);
     let wanted = max_clients.saturating_add(reserved);
-    let (old_limit, refusal) = match raise_nofile(wanted) {
+    let refusal = match raise_nofile(wanted) {
         Ok(RaiseOutcome::AlreadyEnough) => return Fit::Fits(Vec::new()),
         Ok(RaiseOutcome::Raised { from }) => {
             return Fit::Fits(vec![format!(
@@ -54,10 +54,14 @@ pub fn fit_max_clients(max_clients: u64, workers: usize) -> Fit {
         }
         Err(refused) => refused,
     };
-    let granted = refusal.granted;
+    let Refusal {
+        before,
+        granted,
+        error,
+    } = refusal;
     if granted <= reserved {
         return Fit::TooFew(format!(
-            "Your current 'ulimit -n' of {old_limit} is not enough for the server to start. \
+            "Your current 'ulimit -n' of {before} is not enough for the server to start. \
              Please increase your open file limit to at least {wanted}. Exiting."
         ));
     }
@@ -69,8 +73,7 @@ pub fn fit_max_clients(max_clients: u64, workers: usize) -> Fit {
                 "You requested maxclients of {max_clients} requiring at least {wanted} max file descriptors."
             ),
             format!(
-                "Server can't set maximum open files to {wanted} because of OS error: {}.",
-                refusal.error
+                "Server can't set maximum open files to {wanted} because of OS error: {error}."
             ),
             format!(
                 "Current maximum open files is {granted}. maxclients has been reduced to {reduced} \
@@ -86,16 +89,17 @@ enum RaiseOutcome {
     Raised { from: u64 },
 }
 
-/// A raise the system refused: what the limit is now, and why.
+/// A raise the system refused: the limit before and now, and why.
 struct Refusal {
+    before: u64,
     granted: u64,
     error: std::io::Error,
 }
 
 /// Raises the soft `RLIMIT_NOFILE` to `wanted` (the hard one too where it
 /// is lower and the process may); on refusal, the soft limit goes as high
-/// as the hard one allows. `Err` holds the limit before the attempt.
-fn raise_nofile(wanted: u64) -> Result<RaiseOutcome, (u64, Refusal)> {
+/// as the hard one allows.
+fn raise_nofile(wanted: u64) -> Result<RaiseOutcome, Refusal> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -104,13 +108,11 @@ fn raise_nofile(wanted: u64) -> Result<RaiseOutcome, (u64, Refusal)> {
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
         // Redis assumes 1024 when it cannot read the limit.
         let error = std::io::Error::last_os_error();
-        return Err((
-            1024,
-            Refusal {
-                granted: 1024,
-                error,
-            },
-        ));
+        return Err(Refusal {
+            before: 1024,
+            granted: 1024,
+            error,
+        });
     }
     let (current, hard) = (limit.rlim_cur, limit.rlim_max);
     if current >= wanted {
@@ -139,7 +141,11 @@ fn raise_nofile(wanted: u64) -> Result<RaiseOutcome, (u64, Refusal)> {
     } else {
         current
     };
-    Err((current, Refusal { granted, error }))
+    Err(Refusal {
+        before: current,
+        granted,
+        error,
+    })
 }
 
 #[cfg(test)]

@@ -84,12 +84,7 @@ impl Stopwatch {
     /// Whole microseconds since `start`.
     #[inline]
     pub fn elapsed_us(&self) -> u64 {
-        let fixed = US_PER_TICK_FIXED.load(Ordering::Relaxed);
-        if fixed > 0 {
-            ticks_to_us(counter().saturating_sub(self.start), fixed)
-        } else {
-            instant_ticks().saturating_sub(self.start) / 1000
-        }
+        self.read().1
     }
 
     /// Whole microseconds since `start` or the last lap, and starts the
@@ -97,17 +92,21 @@ impl Stopwatch {
     /// read per command instead of two.
     #[inline]
     pub fn lap_us(&mut self) -> u64 {
+        let (now, elapsed_us) = self.read();
+        self.start = now;
+        elapsed_us
+    }
+
+    /// One clock read: the reading, and whole microseconds since `start`.
+    #[inline]
+    fn read(&self) -> (u64, u64) {
         let fixed = US_PER_TICK_FIXED.load(Ordering::Relaxed);
         if fixed > 0 {
             let now = counter();
-            let ticks = now.saturating_sub(self.start);
-            self.start = now;
-            ticks_to_us(ticks, fixed)
+            (now, ticks_to_us(now.saturating_sub(self.start), fixed))
         } else {
             let now = instant_ticks();
-            let nanos = now.saturating_sub(self.start);
-            self.start = now;
-            nanos / 1000
+            (now, now.saturating_sub(self.start) / 1000)
         }
     }
 }

@@ -9,24 +9,13 @@ fn connect(server: &ServerProcess, resp3: bool) -> redis::Connection {
     let protocol = if resp3 { "?protocol=resp3" } else { "" };
     let client = redis::Client::open(format!("redis://127.0.0.1:{}/{protocol}", server.port))
         .expect("valid URL");
-    // A refused connect is tried again, as the harness's own client does
-    // (util::connect_stream), with the port's sockets reported.
-    let mut attempt = 1;
-    let connection = loop {
-        match client.get_connection_with_timeout(util::REPLY_TIMEOUT) {
-            Ok(connection) => break connection,
-            Err(error) if error.is_connection_refusal() && attempt < 5 => {
-                eprintln!(
-                    "redis-rs connect to port {} refused (attempt {attempt}); its sockets: {}",
-                    server.port,
-                    util::sockets_on_port(server.port)
-                );
-                attempt += 1;
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            Err(error) => panic!("redis-rs connects and completes its handshake: {error}"),
-        }
-    };
+    // A refused connect is tried again, as the harness's own client's is.
+    let connection = util::retry_refused(
+        server.port,
+        || client.get_connection_with_timeout(util::REPLY_TIMEOUT),
+        redis::RedisError::is_connection_refusal,
+    )
+    .unwrap_or_else(|error| panic!("redis-rs connects and completes its handshake: {error}"));
     connection
         .set_read_timeout(Some(util::REPLY_TIMEOUT))
         .expect("read timeout");

@@ -796,11 +796,16 @@ mod tests {
         }
     }
 
+    /// `count` elements: `prefix` followed by 0, 1, 2, ...
+    fn numbered(prefix: &str, count: u32) -> Vec<Vec<u8>> {
+        (0..count)
+            .map(|index| format!("{prefix}{index}").into_bytes())
+            .collect()
+    }
+
     #[test]
     fn push_many_lays_out_elements_as_single_pushes_do() {
-        let elements: Vec<Vec<u8>> = (0..500u32)
-            .map(|index| format!("element-{index}").into_bytes())
-            .collect();
+        let elements = numbered("element-", 500);
         let refs: Vec<&[u8]> = elements.iter().map(Vec::as_slice).collect();
         for fill in [-2, -1, 3, 1, 0] {
             for left in [true, false] {
@@ -827,9 +832,7 @@ mod tests {
 
     #[test]
     fn pushed_nodes_fill_to_the_last_byte_the_fill_allows() {
-        let elements: Vec<Vec<u8>> = (0..20_000u32)
-            .map(|index| format!("element:{index}").into_bytes())
-            .collect();
+        let elements = numbered("element:", 20_000);
         let refs: Vec<&[u8]> = elements.iter().map(Vec::as_slice).collect();
         for left in [false, true] {
             let mut one_by_one = ListValue::new(-2);

@@ -29,7 +29,7 @@ pub struct ServerProcess {
 
 pub use ports::free_port;
 #[allow(unused_imports)]
-pub use ports::{sockets_on_port, try_connect_stream};
+pub use ports::{retry_refused, sockets_on_port, try_connect_stream};
 
 /// Generates `name::threads_1` and `name::threads_4`, each calling `body`
 /// with that worker count.

@@ -137,16 +137,31 @@ const CONNECT_ATTEMPTS: usize = 5;
 /// The pause between refused connect attempts.
 const CONNECT_RETRY_PAUSE: Duration = Duration::from_millis(50);
 
-/// A TCP connection to 127.0.0.1:`port`. A refusal is tried again a few
-/// times: a connect to a listening test server has been refused, rarely,
-/// once the port had served earlier connections, and each refusal is
-/// reported with the sockets the kernel then held on the port, so a
-/// server that really stopped listening still fails, with the evidence.
+/// A TCP connection to 127.0.0.1:`port`, a refusal tried again as
+/// [`retry_refused`] does.
 pub fn try_connect_stream(port: u16) -> std::io::Result<TcpStream> {
+    retry_refused(
+        port,
+        || TcpStream::connect(("127.0.0.1", port)),
+        |error| error.kind() == ErrorKind::ConnectionRefused,
+    )
+}
+
+/// Runs `connect` (any client's way of connecting to `port`) and, while it
+/// fails with what `refused` calls a refusal, runs it again a few times: a
+/// connect to a listening test server has been refused, rarely, once the
+/// port had served earlier connections. Each refusal is reported with the
+/// sockets the kernel then held on the port, so a server that really
+/// stopped listening still fails, with the evidence.
+pub fn retry_refused<T, E>(
+    port: u16,
+    mut connect: impl FnMut() -> Result<T, E>,
+    refused: impl Fn(&E) -> bool,
+) -> Result<T, E> {
     let mut attempt = 1;
     loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Err(error) if error.kind() == ErrorKind::ConnectionRefused => {
+        match connect() {
+            Err(error) if refused(&error) => {
                 let sockets = sockets_on_port(port);
                 eprintln!(
                     "connect to port {port} refused (attempt {attempt}); its sockets: {sockets}"
